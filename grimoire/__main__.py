@@ -1,0 +1,5 @@
+"""``python -m grimoire``: the same as the ``grimoire`` command."""
+
+from grimoire.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""The Starlette application: ``create_app(settings)`` builds it; ``app`` is for uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from grimoire import migrations
+from grimoire.config import Settings
+from grimoire.errors import ConfigError, GrimoireError
+from grimoire.logs import configure_logging
+from grimoire.resources import Resources
+from grimoire.storage.db import create_engine, create_sessions
+from grimoire.web import health, spells
+from grimoire.web.openapi import docs_page, openapi_json
+from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
+
+log = logging.getLogger(__name__)
+
+_STATIC = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app. Without ``settings`` they are read from the environment at startup."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with open_resources(settings or Settings.from_environ()) as res:
+            yield {"resources": res}
+
+    return Starlette(
+        routes=build_routes(),
+        lifespan=lifespan,
+        exception_handlers={
+            GrimoireError: handle_grimoire_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+
+
+def build_routes() -> list[BaseRoute]:
+    """Return every route the service answers."""
+    return [
+        *spells.routes,
+        *health.routes,
+        Route("/openapi.json", openapi_json, include_in_schema=False),
+        Route("/docs", docs_page, include_in_schema=False),
+        Mount("/docs/static", StaticFiles(directory=_STATIC / "swagger-ui"), name="docs_static"),
+    ]
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """Build the resources a running service holds, and release them on the way out."""
+    configure_logging(settings.log_level)
+    engine = create_engine(settings.database_url)
+    try:
+        await _check_schema(engine)
+        yield Resources(settings=settings, engine=engine, sessions=create_sessions(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _check_schema(engine: Any) -> None:
+    try:
+        await migrations.ensure_current(engine)
+    except ConfigError:
+        raise
+    except Exception as exc:  # unreachable database: serve anyway, /health/ready says 503
+        log.warning("could not check the database schema at startup: %s", exc)
+
+
+app = create_app()

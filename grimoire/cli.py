@@ -1,0 +1,110 @@
+"""The ``grimoire`` command: serve, db. Thin: parse arguments, build Settings, call the edge."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+import uvicorn
+
+from grimoire import migrations
+from grimoire.config import Settings
+from grimoire.errors import ConfigError
+from grimoire.logs import configure_logging
+from grimoire.storage.db import create_engine
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_environ()
+        configure_logging(settings.log_level)
+        command: Callable[[argparse.Namespace, Settings], int] = args.command
+        return command(args, settings)
+    except ConfigError as exc:
+        print(f"grimoire: {exc.detail}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand."""
+    parser = argparse.ArgumentParser(prog="grimoire", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_cmd = commands.add_parser("serve", help="upgrade the database, then serve HTTP")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve_cmd.add_argument("--no-access-log", action="store_true", help="skip per-request logs")
+    serve_cmd.set_defaults(command=serve)
+
+    db_cmd = commands.add_parser("db", help="database schema migrations")
+    db_actions = db_cmd.add_subparsers(required=True, metavar="ACTION")
+    up = db_actions.add_parser("upgrade", help="upgrade the schema (default: to the newest)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(command=db_upgrade)
+    down = db_actions.add_parser("downgrade", help="downgrade the schema (default: one step)")
+    down.add_argument("revision", nargs="?", default="-1")
+    down.set_defaults(command=db_downgrade)
+    current = db_actions.add_parser("current", help="print the schema revision")
+    current.set_defaults(command=db_current)
+    return parser
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Upgrade the schema, then run uvicorn."""
+    asyncio.run(_migrate(settings, migrations.upgrade, "head"))
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": not args.no_access_log,
+        "log_config": None,  # keep our logging setup
+        "proxy_headers": True,
+    }
+    if args.workers > 1:
+        # Several processes need an import string; each reads its settings from the environment.
+        uvicorn.run("grimoire.app:app", workers=args.workers, **options)
+    else:
+        from grimoire.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Upgrade the schema."""
+    asyncio.run(_migrate(settings, migrations.upgrade, args.revision))
+    return 0
+
+
+def db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Downgrade the schema."""
+    asyncio.run(_migrate(settings, migrations.downgrade, args.revision))
+    return 0
+
+
+def db_current(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the schema revision."""
+
+    async def current() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrations.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(current())
+    print(f"{revision or 'none'} (head: {migrations.head_revision()})")
+    return 0
+
+
+async def _migrate(settings: Settings, action: Callable[..., object], revision: str) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await action(engine, revision)  # type: ignore[misc]
+    finally:
+        await engine.dispose()

@@ -1,0 +1,199 @@
+"""Settings: the one place that reads the environment (and an optional ``.env`` file).
+
+Every other module takes a ``Settings`` value as a parameter. Values are validated once, at
+start, so a bad setting stops the service with a message naming the variable instead of
+failing later on the first request that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast, get_args, overload
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from starlette.config import Config
+
+from grimoire.errors import ConfigError
+
+AppEnv = Literal["development", "production", "test"]
+ReportMode = Literal["comment", "check", "both", "none"]
+FindingsConclusion = Literal["neutral", "failure"]
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything configurable, with the defaults of DESIGN.md."""
+
+    database_url: str = "sqlite+aiosqlite:///./grimoire.db"
+    github_webhook_secret: str | None = field(default=None, repr=False)
+    github_webhook_previous_secret: str | None = field(default=None, repr=False)
+    github_api_token: str | None = field(default=None, repr=False)
+    github_api_url: str = "https://api.github.com"
+    github_app_id: int | None = None
+    github_app_private_key: str | None = field(default=None, repr=False)
+    api_token: str | None = field(default=None, repr=False)
+    app_env: AppEnv = "development"
+    log_level: str = "INFO"
+    worker_concurrency: int = 2
+    delivery_max_attempts: int = 8
+    job_lease_seconds: int = 300
+    report_mode: ReportMode | None = None
+    findings_conclusion: FindingsConclusion = "neutral"
+    public_url: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        if self.app_env == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("GITHUB_WEBHOOK_SECRET", self.github_webhook_secret),
+                    ("API_TOKEN", self.api_token),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigError(
+                    f"APP_ENV=production refuses to start without {' and '.join(missing)}"
+                )
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """The secrets a webhook signature may be made with, current first."""
+        return tuple(
+            secret
+            for secret in (self.github_webhook_secret, self.github_webhook_previous_secret)
+            if secret
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite engine."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Read settings from ``environ`` (default: the process environment) and ``env_file``."""
+        if env_file is not None and not Path(env_file).is_file():
+            env_file = None
+        read = _Reader(Config(env_file, environ=os.environ if environ is None else environ))
+        return cls(
+            database_url=read.text("DATABASE_URL") or cls.database_url,
+            github_webhook_secret=read.text("GITHUB_WEBHOOK_SECRET"),
+            github_webhook_previous_secret=read.text("GITHUB_WEBHOOK_PREVIOUS_SECRET"),
+            github_api_token=read.text("GITHUB_API_TOKEN"),
+            github_api_url=(read.text("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
+            github_app_id=read.number("GITHUB_APP_ID", None, minimum=1),
+            github_app_private_key=_private_key(
+                read.text("GITHUB_APP_PRIVATE_KEY"), read.text("GITHUB_APP_PRIVATE_KEY_FILE")
+            ),
+            api_token=read.text("API_TOKEN"),
+            app_env=cast(AppEnv, read.choice("APP_ENV", "development", get_args(AppEnv))),
+            log_level=read.choice("LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
+            worker_concurrency=read.number("WORKER_CONCURRENCY", 2, minimum=0),
+            delivery_max_attempts=read.number("DELIVERY_MAX_ATTEMPTS", 8, minimum=1),
+            job_lease_seconds=read.number("JOB_LEASE_SECONDS", 300, minimum=5),
+            report_mode=cast(
+                ReportMode | None, read.choice("REPORT_MODE", None, get_args(ReportMode))
+            ),
+            findings_conclusion=cast(
+                FindingsConclusion,
+                read.choice("FINDINGS_CONCLUSION", "neutral", get_args(FindingsConclusion)),
+            ),
+            public_url=(read.text("PUBLIC_URL") or "").rstrip("/") or None,
+        )
+
+
+class _Reader:
+    """Typed, validated reads from a Starlette ``Config``; an empty value counts as unset."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+
+    def text(self, name: str) -> str | None:
+        value = self._config(name, default=None)
+        return value or None
+
+    @overload
+    def number(self, name: str, default: int, *, minimum: int) -> int: ...
+    @overload
+    def number(self, name: str, default: None, *, minimum: int) -> int | None: ...
+    def number(self, name: str, default: int | None, *, minimum: int) -> int | None:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise ConfigError(f"{name}={raw!r} is not valid: must be a whole number >= {minimum}")
+        return value
+
+    @overload
+    def choice(
+        self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False
+    ) -> str: ...
+    @overload
+    def choice(
+        self, name: str, default: None, choices: tuple[str, ...], *, upper: bool = False
+    ) -> str | None: ...
+    def choice(
+        self, name: str, default: str | None, choices: tuple[str, ...], *, upper: bool = False
+    ) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw
+        if value not in choices:
+            raise ConfigError(f"{name}={raw!r} is not one of: {', '.join(choices)}")
+        return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Return ``url`` with an async driver (``postgresql://`` → ``postgresql+asyncpg://``)."""
+    try:
+        parsed: URL = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ConfigError(
+            f"DATABASE_URL uses {backend!r}; supported: sqlite+aiosqlite:// and "
+            "postgresql+asyncpg://"
+        )
+    if "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    elif parsed.drivername not in _ASYNC_DRIVERS.values():
+        raise ConfigError(
+            f"DATABASE_URL driver {parsed.drivername!r} is not async; use "
+            f"{_ASYNC_DRIVERS[backend]}://"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _private_key(inline: str | None, path: str | None) -> str | None:
+    if inline:
+        # Environments that cannot hold newlines pass the PEM with literal "\n" sequences.
+        return inline.replace("\\n", "\n")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"GITHUB_APP_PRIVATE_KEY_FILE={path!r} cannot be read: {exc}"
+            ) from exc
+    return None

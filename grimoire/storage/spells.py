@@ -1,0 +1,59 @@
+"""The spellbook table: list, get, create, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grimoire.errors import SpellNotFound
+from grimoire.storage.tables import Spell
+
+# Ids above this cannot exist (PostgreSQL INTEGER): looking one up is a 404, not a driver error.
+MAX_ID = 2**31 - 1
+
+
+async def list_spells(
+    session: AsyncSession, *, skip: int, limit: int
+) -> tuple[Sequence[Spell], int]:
+    """Return one page of spells in id order, and how many spells there are in all."""
+    total = await session.scalar(select(func.count()).select_from(Spell))
+    page = await session.scalars(select(Spell).order_by(Spell.id).offset(skip).limit(limit))
+    return page.all(), total or 0
+
+
+async def get_spell(session: AsyncSession, spell_id: int) -> Spell:
+    """Return one spell, or raise ``SpellNotFound``."""
+    spell = await session.get(Spell, spell_id) if 0 < spell_id <= MAX_ID else None
+    if spell is None:
+        raise SpellNotFound(spell_id)
+    return spell
+
+
+async def create_spell(session: AsyncSession, fields: Mapping[str, Any], *, now: datetime) -> Spell:
+    """Add a spell and return it with its new id."""
+    spell = Spell(**fields, created_at=now, updated_at=now)
+    session.add(spell)
+    await session.flush()
+    return spell
+
+
+async def update_spell(
+    session: AsyncSession, spell_id: int, fields: Mapping[str, Any], *, now: datetime
+) -> Spell:
+    """Replace every writable field of a spell, or raise ``SpellNotFound``."""
+    spell = await get_spell(session, spell_id)
+    for name, value in fields.items():
+        setattr(spell, name, value)
+    spell.updated_at = now
+    await session.flush()
+    return spell
+
+
+async def delete_spell(session: AsyncSession, spell_id: int) -> None:
+    """Delete a spell, or raise ``SpellNotFound``."""
+    await session.delete(await get_spell(session, spell_id))
+    await session.flush()

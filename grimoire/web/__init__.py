@@ -1,0 +1,1 @@
+"""The HTTP edge: one module per resource, each a list of routes with their OpenAPI operations."""

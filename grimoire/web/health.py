@@ -1,0 +1,104 @@
+"""/health, /health/live and /health/ready: is the process up, can it serve, how are its parts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+import grimoire
+from grimoire.resources import Resources, resources
+from grimoire.storage.db import ping
+from grimoire.web.openapi import ApiRoute, Operation, Reply
+from grimoire.web.responses import JSONResponse
+
+log = logging.getLogger(__name__)
+
+Status = Literal["ok", "degraded", "unavailable"]
+
+
+class Component(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The state of one part the service depends on."""
+
+    status: Status
+    detail: str | None = None
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The service's health, part by part. On a 503 it also carries the error fields."""
+
+    status: Status
+    version: str
+    components: dict[str, Component] = {}
+    detail: str | None = None
+    error_code: str | None = None
+    timestamp: datetime | None = None
+
+
+async def live(request: Request) -> Response:
+    return JSONResponse(Health(status="ok", version=grimoire.__version__))
+
+
+async def ready(request: Request) -> Response:
+    database = await database_component(resources(request))
+    return _answer({"database": database})
+
+
+async def health(request: Request) -> Response:
+    res = resources(request)
+    return _answer({"database": await database_component(res)})
+
+
+async def database_component(res: Resources) -> Component:
+    """Report whether the database answers a trivial query."""
+    try:
+        await ping(res.engine)
+    except Exception as exc:  # any driver failure means the same thing here: not reachable
+        log.warning("database health check failed: %s", exc)
+        return Component(status="unavailable", detail=f"{type(exc).__name__}: database unreachable")
+    return Component(status="ok")
+
+
+def _answer(components: dict[str, Component]) -> Response:
+    if components["database"].status == "unavailable":
+        body = Health(
+            status="unavailable",
+            version=grimoire.__version__,
+            components=components,
+            detail="the database is unreachable",
+            error_code="DATABASE_UNAVAILABLE",
+            timestamp=datetime.now(UTC),
+        )
+        return JSONResponse(body, status_code=503)
+    worst: Status = "ok" if all(c.status == "ok" for c in components.values()) else "degraded"
+    return JSONResponse(Health(status=worst, version=grimoire.__version__, components=components))
+
+
+def _operation(summary: str, *, ready: bool) -> Operation:
+    replies = {200: Reply("Healthy (or degraded, which is still serving).", Health)}
+    if ready:
+        replies[503] = Reply("The database is unreachable (error fields included).", Health)
+    return Operation(summary=summary, tag="health", responses=replies, database=False)
+
+
+routes = [
+    ApiRoute(
+        "/health",
+        name="health",
+        operations={"GET": (health, _operation("Every component's state", ready=True))},
+    ),
+    ApiRoute(
+        "/health/live",
+        name="health_live",
+        operations={"GET": (live, _operation("The process is up", ready=False))},
+    ),
+    ApiRoute(
+        "/health/ready",
+        name="health_ready",
+        operations={"GET": (ready, _operation("The database is reachable", ready=True))},
+    ),
+]

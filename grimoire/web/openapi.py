@@ -1,0 +1,229 @@
+"""The OpenAPI 3.1 document, generated from the routes and the msgspec Structs they use.
+
+Each API route is an ``ApiRoute`` carrying an ``Operation``: what it takes, and every status it
+can answer. The statuses every route of a kind shares (400/413/422 for a JSON body, 422 for query
+parameters, 401 for writes, 503 when the database is down) are added here, in one place, so the
+document lists every status a route can answer. ``/docs`` serves Swagger UI from the package, so
+it works with no internet access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import msgspec
+from starlette.convertors import IntegerConvertor
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+import grimoire
+from grimoire.web.responses import JSON, JSONResponse
+from grimoire.web.schemas import ErrorBody
+
+_REF = "#/components/schemas/{name}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One documented answer: its description, body type (a Struct or ``list[Struct]``), headers."""
+
+    description: str
+    body: Any = None
+    content_type: str = JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter, with its JSON Schema."""
+
+    name: str
+    schema: Mapping[str, Any]
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one route takes and answers."""
+
+    summary: str
+    tag: str
+    responses: Mapping[int, Reply]
+    body: Any = None
+    body_content_type: str = JSON
+    query: tuple[Param, ...] = ()
+    auth: bool = False
+    database: bool = True
+    description: str = ""
+
+
+Method = Literal["GET", "POST", "PUT", "DELETE"]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class ApiRoute(Route):
+    """A Starlette route serving one path with one handler and one ``Operation`` per method.
+
+    One route per path (rather than one per method) keeps a 405's ``Allow`` header complete.
+    """
+
+    def __init__(
+        self, path: str, *, name: str, operations: Mapping[Method, tuple[Handler, Operation]]
+    ) -> None:
+        self.operations = dict(operations)
+
+        async def dispatch(request: Request) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            handler, _ = self.operations[method]  # type: ignore[index]
+            return await handler(request)
+
+        super().__init__(path, dispatch, methods=list(operations), name=name)
+
+
+def build_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """Build the OpenAPI 3.1 document for every ``ApiRoute`` in ``routes``."""
+    api_routes = [route for route in routes if isinstance(route, ApiRoute)]
+    types = _referenced_types(api_routes)
+    type_schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
+    schemas = dict(zip(types, type_schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in api_routes:
+        paths[route.path_format] = {
+            method.lower(): _operation(route, handler.__name__, operation, schemas)
+            for method, (handler, operation) in route.operations.items()
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Grimoire Engine",
+            "version": grimoire.__version__,
+            "description": "Known errors and their proven fixes, matched against pull requests "
+            "and CI logs.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _referenced_types(routes: list[ApiRoute]) -> list[Any]:
+    types: list[Any] = [ErrorBody]
+    for route in routes:
+        for _, op in route.operations.values():
+            for candidate in (op.body, *(reply.body for reply in op.responses.values())):
+                if candidate is not None and candidate not in types:
+                    types.append(candidate)
+    return types
+
+
+def _operation(
+    route: ApiRoute, operation_id: str, op: Operation, schemas: Mapping[Any, Any]
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "summary": op.summary,
+        "operationId": operation_id,
+        "tags": [op.tag],
+        "parameters": _path_params(route) + [_query_param(param) for param in op.query],
+        "responses": {
+            str(status): _reply(reply, schemas) for status, reply in _all_replies(op).items()
+        },
+    }
+    if op.description:
+        document["description"] = op.description
+    if op.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {op.body_content_type: {"schema": schemas[op.body]}},
+        }
+    if op.auth:
+        document["security"] = [{"bearer": []}]
+    return document
+
+
+def _all_replies(op: Operation) -> dict[int, Reply]:
+    replies = dict(op.responses)
+    shared: list[tuple[bool, int, str]] = [
+        (op.body is not None, 400, "The body is not valid JSON."),
+        (op.body is not None, 413, "The body is larger than this route accepts."),
+        (op.body is not None or bool(op.query), 422, "A field fails validation; see `errors`."),
+        (op.auth, 401, "API_TOKEN is set and the bearer token is missing or wrong."),
+        (op.database, 503, "The database is unreachable."),
+    ]
+    for applies, status, description in shared:
+        if applies and status not in replies:
+            replies[status] = Reply(description, ErrorBody)
+    return dict(sorted(replies.items()))
+
+
+def _reply(reply: Reply, schemas: Mapping[Any, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {"description": reply.description}
+    if reply.body is not None:
+        document["content"] = {reply.content_type: {"schema": schemas[reply.body]}}
+    if reply.headers:
+        document["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in reply.headers.items()
+        }
+    return document
+
+
+def _path_params(route: ApiRoute) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0}
+            if isinstance(convertor, IntegerConvertor)
+            else {"type": "string", "pattern": "^[^/]+$"},
+        }
+        for name, convertor in route.param_convertors.items()
+    ]
+
+
+def _query_param(param: Param) -> dict[str, Any]:
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": param.required,
+        "description": param.description,
+        "schema": dict(param.schema),
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    """Serve the OpenAPI document (built once per app)."""
+    state = request.app.state
+    if getattr(state, "openapi", None) is None:
+        state.openapi = build_document(request.app.routes)
+    return JSONResponse(state.openapi)
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Grimoire Engine API</title>
+  <link rel="icon" href="/docs/static/favicon-32x32.png">
+  <link rel="stylesheet" href="/docs/static/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/static/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
+  </script>
+</body>
+</html>
+"""
+
+
+async def docs_page(request: Request) -> Response:
+    """Serve the interactive API page (Swagger UI, assets from the package)."""
+    return HTMLResponse(_DOCS_PAGE)

@@ -1,0 +1,62 @@
+"""``skip``/``limit`` paging for list routes: parsed once, documented once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from grimoire.errors import FieldError, ValidationFailed
+from grimoire.web.openapi import Param
+
+MAX_LIMIT = 100
+MAX_SKIP = 2**31 - 1
+
+PAGE_PARAMS = (
+    Param(
+        "skip",
+        {"type": "integer", "minimum": 0, "maximum": MAX_SKIP, "default": 0},
+        "How many items to skip.",
+    ),
+    Param(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": MAX_LIMIT},
+        "How many items to return.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to return."""
+
+    skip: int
+    limit: int
+
+
+def parse_page(request: Request) -> Page:
+    """Read ``skip`` and ``limit`` from the query string, naming each one that is invalid."""
+    errors: list[FieldError] = []
+    skip = query_int(request, "skip", default=0, low=0, high=MAX_SKIP, errors=errors)
+    limit = query_int(request, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT, errors=errors)
+    if errors:
+        raise ValidationFailed("invalid query parameters", errors)
+    return Page(skip=skip, limit=limit)
+
+
+def query_int(
+    request: Request, name: str, *, default: int, low: int, high: int, errors: list[FieldError]
+) -> int:
+    """Read one integer query parameter in ``[low, high]``; record a ``FieldError`` if it is not."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(FieldError(f"query.{name}", f"must be an integer, got {raw!r}"))
+        return default
+    if not low <= value <= high:
+        errors.append(FieldError(f"query.{name}", f"must be between {low} and {high}"))
+        return default
+    return value

@@ -1,0 +1,132 @@
+"""Request and response bodies as msgspec Structs, and the one way requests are validated.
+
+The same Structs produce the OpenAPI document (``grimoire.web.openapi``), so the documented
+schema and the enforced one cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+
+from grimoire.errors import FieldError, InvalidPayload, ValidationFailed
+
+T = TypeVar("T")
+
+# PostgreSQL cannot store NUL in text, and a title of spaces is no title: both are refused by
+# the schema itself, so clients see the rule in the OpenAPI document.
+_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+_NO_NUL = r"^[^\x00]*$"
+_PATTERN_HINTS = {
+    _TEXT: "must contain a non-blank character and no NUL (\\u0000) characters",
+    _NO_NUL: "must not contain NUL (\\u0000) characters",
+}
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=_TEXT)]
+Text = Annotated[str, msgspec.Meta(min_length=1, pattern=_TEXT)]
+ErrorType = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_TEXT)]
+Tags = Annotated[
+    str,
+    msgspec.Meta(pattern=_NO_NUL, description="Comma-separated tags, e.g. `python,sqlalchemy`."),
+]
+Pattern = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        pattern=_TEXT,
+        description=(
+            "An RE2 regular expression matched against error messages and added diff lines. "
+            "Look-arounds and back-references are refused: patterns run in linear time on "
+            "untrusted pull-request text."
+        ),
+    ),
+]
+
+
+class FieldErrorBody(msgspec.Struct, frozen=True):
+    """One offending field of a 422."""
+
+    path: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Every error answer, whatever the status."""
+
+    detail: str
+    error_code: str
+    timestamp: datetime
+    errors: list[FieldErrorBody] | None = None
+
+
+class SpellIn(msgspec.Struct, frozen=True, kw_only=True):
+    """A spell as clients write it (create, full update)."""
+
+    title: Title
+    description: Text
+    error_type: ErrorType
+    error_pattern: Pattern
+    solution_code: Text
+    tags: Tags | None = None
+
+
+class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored spell."""
+
+    id: int
+    title: str
+    description: str
+    error_type: str
+    error_pattern: str
+    solution_code: str
+    tags: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def decode_json(raw: bytes) -> Any:
+    """Decode a JSON body, or raise ``InvalidPayload`` (400) saying why it is not JSON."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidPayload(f"the request body is not valid JSON: {exc}") from exc
+
+
+def decode_body(raw: bytes, cls: type[T]) -> T:
+    """Decode and validate a JSON body into ``cls``, naming every offending field on a 422."""
+    return validate(decode_json(raw), cls, root="body")
+
+
+def validate(data: Any, cls: type[T], *, root: str) -> T:
+    """Convert ``data`` into the Struct ``cls``; a 422 lists every failing field, not just one."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "the request body does not match its schema",
+            [FieldError(root, "must be a JSON object")],
+        )
+    errors: list[FieldError] = []
+    for field in msgspec.structs.fields(cls):  # type: ignore[arg-type]
+        path = f"{root}.{field.encode_name}"
+        if field.encode_name not in data:
+            if field.required:
+                errors.append(FieldError(path, "is required"))
+            continue
+        try:
+            msgspec.convert(data[field.encode_name], field.type)
+        except msgspec.ValidationError as exc:
+            errors.append(field_error(exc, path))
+    if errors:
+        raise ValidationFailed("the request body does not match its schema", errors)
+    return msgspec.convert(data, cls)
+
+
+def field_error(exc: msgspec.ValidationError, path: str) -> FieldError:
+    """Turn msgspec's message (``Expected ... - at `$[0]```) into a path and a plain message."""
+    message, _, where = str(exc).partition(" - at `$")
+    suffix = where.rstrip("`")
+    for pattern, hint in _PATTERN_HINTS.items():
+        if pattern.replace("\\", "\\\\") in message:
+            message = hint
+    return FieldError(path + suffix, message)

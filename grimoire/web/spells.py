@@ -1,0 +1,171 @@
+"""/api/spells: the spellbook over REST."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from grimoire.core.patterns import pattern_problem
+from grimoire.errors import FieldError, InvalidSpell, ValidationFailed
+from grimoire.resources import resources
+from grimoire.storage import spells as storage
+from grimoire.storage.tables import Spell
+from grimoire.web.auth import require_writer
+from grimoire.web.bodies import read_body
+from grimoire.web.openapi import ApiRoute, Operation, Reply
+from grimoire.web.pagination import PAGE_PARAMS, parse_page
+from grimoire.web.responses import JSONResponse
+from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut, decode_json, validate
+
+
+async def list_spells(request: Request) -> Response:
+    page = parse_page(request)
+    async with resources(request).sessions.begin() as session:
+        spells, total = await storage.list_spells(session, skip=page.skip, limit=page.limit)
+        body = [spell_out(spell) for spell in spells]
+    return JSONResponse(body, headers={"X-Total-Count": str(total)})
+
+
+async def get_spell(request: Request) -> Response:
+    async with resources(request).sessions.begin() as session:
+        spell = await storage.get_spell(session, request.path_params["spell_id"])
+        return JSONResponse(spell_out(spell))
+
+
+async def create_spell(request: Request) -> Response:
+    require_writer(request)
+    fields = await read_spell(request)
+    async with resources(request).sessions.begin() as session:
+        spell = await storage.create_spell(session, fields, now=datetime.now(UTC))
+        body = spell_out(spell)
+    location = str(request.url_for("spell", spell_id=body.id).path)
+    return JSONResponse(body, status_code=201, headers={"Location": location})
+
+
+async def update_spell(request: Request) -> Response:
+    require_writer(request)
+    fields = await read_spell(request)
+    async with resources(request).sessions.begin() as session:
+        spell = await storage.update_spell(
+            session, request.path_params["spell_id"], fields, now=datetime.now(UTC)
+        )
+        return JSONResponse(spell_out(spell))
+
+
+async def delete_spell(request: Request) -> Response:
+    require_writer(request)
+    async with resources(request).sessions.begin() as session:
+        await storage.delete_spell(session, request.path_params["spell_id"])
+    return Response(status_code=204)
+
+
+async def read_spell(request: Request) -> dict[str, Any]:
+    """Read a spell body: its schema and its pattern (RE2) checked, every failure reported."""
+    data = decode_json(await read_body(request))
+    errors: list[FieldError] = []
+    spell: SpellIn | None = None
+    try:
+        spell = validate(data, SpellIn, root="body")
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    pattern = data.get("error_pattern") if isinstance(data, dict) else None
+    if isinstance(pattern, str) and pattern and (problem := pattern_problem(pattern)):
+        errors.append(FieldError("body.error_pattern", problem))
+    if errors or spell is None:
+        raise InvalidSpell("the spell is not valid", errors)
+    return msgspec.structs.asdict(spell)
+
+
+def spell_out(spell: Spell) -> SpellOut:
+    """Return the API view of a stored spell."""
+    return SpellOut(
+        id=spell.id,
+        title=spell.title,
+        description=spell.description,
+        error_type=spell.error_type,
+        error_pattern=spell.error_pattern,
+        solution_code=spell.solution_code,
+        tags=spell.tags,
+        created_at=spell.created_at,
+        updated_at=spell.updated_at,
+    )
+
+
+_NOT_FOUND = Reply("No spell has this id.", ErrorBody)
+
+routes = [
+    ApiRoute(
+        "/api/spells",
+        name="spells",
+        operations={
+            "GET": (
+                list_spells,
+                Operation(
+                    summary="List spells in id order",
+                    tag="spells",
+                    query=PAGE_PARAMS,
+                    responses={
+                        200: Reply(
+                            "One page of spells.",
+                            list[SpellOut],
+                            headers={"X-Total-Count": "How many spells there are in all."},
+                        )
+                    },
+                ),
+            ),
+            "POST": (
+                create_spell,
+                Operation(
+                    summary="Create a spell",
+                    tag="spells",
+                    body=SpellIn,
+                    auth=True,
+                    responses={
+                        201: Reply(
+                            "The spell, with its id.",
+                            SpellOut,
+                            headers={"Location": "The spell's URL."},
+                        )
+                    },
+                ),
+            ),
+        },
+    ),
+    ApiRoute(
+        "/api/spells/{spell_id:int}",
+        name="spell",
+        operations={
+            "GET": (
+                get_spell,
+                Operation(
+                    summary="Get one spell",
+                    tag="spells",
+                    responses={200: Reply("The spell.", SpellOut), 404: _NOT_FOUND},
+                ),
+            ),
+            "PUT": (
+                update_spell,
+                Operation(
+                    summary="Replace a spell",
+                    tag="spells",
+                    body=SpellIn,
+                    auth=True,
+                    responses={200: Reply("The updated spell.", SpellOut), 404: _NOT_FOUND},
+                ),
+            ),
+            "DELETE": (
+                delete_spell,
+                Operation(
+                    summary="Delete a spell",
+                    tag="spells",
+                    auth=True,
+                    responses={204: Reply("Deleted."), 404: _NOT_FOUND},
+                ),
+            ),
+        },
+    ),
+]
