@@ -187,10 +187,11 @@ class _DiffReader:
         # Without a "diff --git" line, /dev/null is the only sign of an added or deleted file.
         header = GitHeader(line_no=self.pos + 1)
         minus, plus = self.lines[self.pos][4:], self.lines[self.pos + 1][4:]
-        header.prefixed = minus.startswith("a/") and plus.startswith("b/")
-        if unquote_side(minus) == DEV_NULL:
+        minus, plus = unquote_side(minus), unquote_side(plus)
+        header.prefixed = minus[:2] in ("a/", "/d") and plus[:2] in ("b/", "/d")
+        if minus == DEV_NULL:
             header.kind = "added"
-        elif unquote_side(plus) == DEV_NULL:
+        elif plus == DEV_NULL:
             header.kind = "deleted"
         self._finish(header, self._file_body(header))
 
@@ -213,12 +214,18 @@ class _DiffReader:
             hunk, self.pos = read_hunk(lines, self.pos, where=header.where, errors=self.errors)
             if hunk is not None:
                 hunks.append(hunk)
-            if self.pos < stop and _looks_like_content(lines[self.pos]):
+            if self._overlong_hunk():
                 self.errors.append(
                     f"hunk in {header.where} has more lines than its header says,"
                     f" at line {self.pos + 1}"
                 )
         return hunks
+
+    def _overlong_hunk(self) -> bool:
+        # After a complete hunk only another hunk, file or trailer may follow; a content line
+        # means the header undercounted. "-- " opens format-patch's signature.
+        line = self.lines[self.pos] if self.pos < len(self.lines) else ""
+        return line[:1] in ("+", "-", " ") and line != "-- " and not self._plain_file_starts()
 
     def _skip_until_diff(self) -> None:
         # Base85 lines hold no spaces, so none of them can pass for "diff --git ".
@@ -236,11 +243,6 @@ class _DiffReader:
             self.errors.append(f"could not read the path of the file at line {header.line_no}")
         else:
             self.files.append(change)
-
-
-def _looks_like_content(line: str) -> bool:
-    # "-- " opens the signature git format-patch appends after the last hunk.
-    return line[:1] in ("+", "-", " ") and line != "-- "
 
 
 def _file_change(header: GitHeader, hunks: list[Hunk]) -> FileChange | None:
