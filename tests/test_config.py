@@ -1,0 +1,92 @@
+"""Settings from the environment and .env: defaults, verbatim secrets, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grimoire.config import Settings
+from grimoire.errors import ConfigError
+
+
+def test_defaults_match_the_design() -> None:
+    settings = Settings.from_environ({}, env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///./grimoire.db"
+    assert settings.github_api_url == "https://api.github.com"
+    assert settings.webhook_secrets == ()
+    assert settings.api_token is None
+    assert settings.app_env == "development"
+    assert settings.log_level == "INFO"
+
+
+@pytest.mark.parametrize(
+    "secret", ["a,b,c", 'it\'s "quoted"', " spaced out ", "ünïcødé,🔑", "=equals=", "#hash"]
+)
+def test_secrets_are_taken_verbatim(secret: str) -> None:
+    settings = Settings.from_environ(
+        {"GITHUB_WEBHOOK_SECRET": secret, "GITHUB_WEBHOOK_PREVIOUS_SECRET": secret + "-old"},
+        env_file=None,
+    )
+    assert settings.webhook_secrets == (secret, secret + "-old")
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("API_TOKEN=from-file\nLOG_LEVEL=debug\n# comment\nAPP_ENV=test\n")
+    settings = Settings.from_environ({"APP_ENV": "development"}, env_file=env)
+    assert settings.api_token == "from-file"
+    assert settings.log_level == "DEBUG"
+    assert settings.app_env == "development"
+
+
+def test_missing_env_file_is_fine(tmp_path: Path) -> None:
+    assert Settings.from_environ({}, env_file=tmp_path / "absent.env").api_token is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("APP_ENV", "staging"),
+        ("LOG_LEVEL", "LOUD"),
+        ("WORKER_CONCURRENCY", "-1"),
+        ("WORKER_CONCURRENCY", "two"),
+        ("DATABASE_URL", "mysql://localhost/x"),
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "postgresql+psycopg2://localhost/x"),
+        ("REPORT_MODE", "email"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name if name != "DATABASE_URL" else "DATABASE_URL"):
+        Settings.from_environ({name: value}, env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql://u:p%40ss@h/db", "postgresql+asyncpg://u:p%40ss@h/db"),
+        ("postgres://h/db", "postgresql+asyncpg://h/db"),
+        ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
+    ],
+)
+def test_database_urls_get_an_async_driver(given: str, expected: str) -> None:
+    assert Settings.from_environ({"DATABASE_URL": given}, env_file=None).database_url == expected
+
+
+def test_production_needs_both_secrets() -> None:
+    with pytest.raises(ConfigError, match="API_TOKEN"):
+        Settings.from_environ(
+            {"APP_ENV": "production", "GITHUB_WEBHOOK_SECRET": "s"}, env_file=None
+        )
+    settings = Settings.from_environ(
+        {"APP_ENV": "production", "GITHUB_WEBHOOK_SECRET": "s", "API_TOKEN": "t"}, env_file=None
+    )
+    assert settings.app_env == "production"
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    settings = Settings(github_webhook_secret="s3cret", api_token="t0ken")
+    assert "s3cret" not in repr(settings)
+    assert "t0ken" not in repr(settings)

@@ -1,0 +1,74 @@
+"""The one error shape: unexpected exceptions, an unreachable database, and health."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import httpx
+import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from grimoire.app import create_app
+from grimoire.config import Settings
+from tests.apps import lifespan, running
+from tests.web.errors import assert_error
+
+UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+
+
+async def test_unexpected_exception_is_logged_and_answered_500(
+    app_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app = create_app(app_settings)
+    app.router.routes.append(Route("/boom", boom))
+    async with (
+        lifespan(app) as asgi,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=asgi, raise_app_exceptions=False),  # type: ignore[arg-type]
+            base_url="http://grimoire.test",
+        ) as client,
+    ):
+        with caplog.at_level(logging.ERROR):
+            response = await client.get("/boom")
+    body = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert body["detail"] == "internal server error"
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "hunter2" in str(record.exc_info[1])
+
+
+async def test_unreachable_database_is_503_not_500() -> None:
+    settings = Settings(database_url=UNREACHABLE, app_env="test", worker_concurrency=0)
+    async with running(settings) as client:
+        assert_error(await client.get("/api/spells"), 503, "DATABASE_UNAVAILABLE")
+        assert_error(await client.get("/api/spells/1"), 503, "DATABASE_UNAVAILABLE")
+        assert (await client.get("/health/live")).status_code == 200
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["error_code"] == "DATABASE_UNAVAILABLE"
+        health = (await client.get("/health")).json()
+        assert health["status"] == "unavailable"
+        assert health["components"]["database"]["status"] == "unavailable"
+
+
+async def test_health_reports_each_component(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["components"]["database"] == {"status": "ok"}
+    assert body["version"]
+    assert (await client.get("/health/ready")).json()["status"] == "ok"
+    assert (await client.get("/health/live")).json()["status"] == "ok"
+
+
+async def test_production_refuses_to_start_without_secrets(app_settings: Settings) -> None:
+    from grimoire.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET and API_TOKEN"):
+        dataclasses.replace(app_settings, app_env="production", github_webhook_secret=None)

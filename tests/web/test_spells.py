@@ -1,0 +1,219 @@
+"""/api/spells: every success and failure row of DESIGN.md, with exact statuses and shapes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from grimoire.config import Settings
+from tests.apps import running
+from tests.conftest import API_TOKEN
+from tests.web.errors import assert_error, error_paths
+
+SPELL = {
+    "title": "ModuleNotFoundError for an uninstalled package",
+    "description": "The import names a package that is not installed in the environment.",
+    "error_type": "ModuleNotFoundError",
+    "error_pattern": r"ModuleNotFoundError: No module named '(\w+)'",
+    "solution_code": "pip install <package>",
+    "tags": "python,imports",
+}
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+@pytest.fixture
+async def guarded(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for an app whose writes need API_TOKEN."""
+    async with running(dataclasses.replace(app_settings, api_token=API_TOKEN)) as http:
+        yield http
+
+
+async def create(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    response = await client.post("/api/spells", json=SPELL | changes, headers=AUTH)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_create_answers_201_with_location(guarded: httpx.AsyncClient) -> None:
+    spell = await create(guarded)
+    assert {k: spell[k] for k in SPELL} == SPELL
+    assert spell["created_at"] == spell["updated_at"]
+    response = await guarded.get(f"/api/spells/{spell['id']}")
+    assert response.json() == spell
+
+
+async def test_location_header_points_at_the_spell(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.post("/api/spells", json=SPELL, headers=AUTH)
+    assert (await guarded.get(response.headers["location"])).json() == response.json()
+
+
+async def test_list_is_in_id_order_with_total(guarded: httpx.AsyncClient) -> None:
+    ids = [(await create(guarded, title=f"spell {n}"))["id"] for n in range(5)]
+    response = await guarded.get("/api/spells", params={"skip": 1, "limit": 2})
+    assert response.status_code == 200
+    assert response.headers["x-total-count"] == "5"
+    assert [spell["id"] for spell in response.json()] == ids[1:3]
+    assert len((await guarded.get("/api/spells")).json()) == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "paths"),
+    [
+        ("limit=0", {"query.limit"}),
+        ("limit=101", {"query.limit"}),
+        ("limit=ten", {"query.limit"}),
+        ("skip=-1", {"query.skip"}),
+        ("skip=x&limit=1000", {"query.skip", "query.limit"}),
+    ],
+)
+async def test_list_rejects_bad_paging(
+    client: httpx.AsyncClient, query: str, paths: set[str]
+) -> None:
+    response = await client.get(f"/api/spells?{query}")
+    assert_error(response, 422, "VALIDATION_ERROR")
+    assert error_paths(response) == paths
+
+
+async def test_get_missing_spell_is_404(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/api/spells/4242"), 404, "SPELL_NOT_FOUND")
+    assert_error(await client.get("/api/spells/99999999999999999999"), 404, "SPELL_NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {API_TOKEN}"},
+        {"Authorization": "Bearer tést".encode()},
+    ],
+)
+async def test_writes_need_the_token(guarded: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    spell = await create(guarded)
+    url = f"/api/spells/{spell['id']}"
+    for response in (
+        await guarded.post("/api/spells", json=SPELL, headers=headers),
+        await guarded.put(url, json=SPELL, headers=headers),
+        await guarded.delete(url, headers=headers),
+    ):
+        assert_error(response, 401, "UNAUTHORIZED")
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert (await guarded.get(url)).status_code == 200  # nothing was changed
+
+
+async def test_reads_need_no_token(guarded: httpx.AsyncClient) -> None:
+    assert (await guarded.get("/api/spells")).status_code == 200
+
+
+async def test_create_names_every_offending_field(guarded: httpx.AsyncClient) -> None:
+    body = {"title": "x" * 256, "description": "", "error_type": "   ", "tags": 3}
+    response = await guarded.post("/api/spells", json=body, headers=AUTH)
+    assert_error(response, 422, "INVALID_SPELL")
+    assert error_paths(response) == {
+        "body.title",
+        "body.description",
+        "body.error_type",
+        "body.error_pattern",
+        "body.solution_code",
+        "body.tags",
+    }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(?=foo)bar", "look-ahead"),
+        ("(?<!foo)bar", "look-behind"),
+        (r"(\w+) \1", "back-references"),
+        ("unclosed(", "missing )"),
+    ],
+)
+async def test_create_refuses_patterns_re2_cannot_run(
+    guarded: httpx.AsyncClient, pattern: str, reason: str
+) -> None:
+    response = await guarded.post(
+        "/api/spells", json=SPELL | {"error_pattern": pattern}, headers=AUTH
+    )
+    body = assert_error(response, 422, "INVALID_SPELL")
+    [error] = body["errors"]
+    assert error["path"] == "body.error_pattern"
+    assert reason in error["message"]
+
+
+async def test_schema_and_pattern_errors_are_reported_together(guarded: httpx.AsyncClient) -> None:
+    body = SPELL | {"title": "", "error_pattern": "(?=x)"}
+    response = await guarded.post("/api/spells", json=body, headers=AUTH)
+    assert error_paths(response) == {"body.title", "body.error_pattern"}
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"title": "unterminated'])
+async def test_malformed_json_is_400(guarded: httpx.AsyncClient, raw: bytes) -> None:
+    response = await guarded.post("/api/spells", content=raw, headers=AUTH)
+    assert_error(response, 400, "INVALID_PAYLOAD")
+
+
+@pytest.mark.parametrize("raw", [b"[]", b'"spell"', b"null", b"42"])
+async def test_body_that_is_not_an_object_is_422(guarded: httpx.AsyncClient, raw: bytes) -> None:
+    response = await guarded.post("/api/spells", content=raw, headers=AUTH)
+    assert_error(response, 422, "INVALID_SPELL")
+    assert error_paths(response) == {"body"}
+
+
+async def test_oversized_body_is_413(guarded: httpx.AsyncClient) -> None:
+    body = SPELL | {"description": "x" * (1024 * 1024)}
+    response = await guarded.post("/api/spells", json=body, headers=AUTH)
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_update_replaces_every_field(guarded: httpx.AsyncClient) -> None:
+    spell = await create(guarded)
+    new = {
+        "title": "Renamed",
+        "description": "Other",
+        "error_type": "ImportError",
+        "error_pattern": "ImportError: (.+)",
+        "solution_code": "fix it",
+    }
+    response = await guarded.put(f"/api/spells/{spell['id']}", json=new, headers=AUTH)
+    assert response.status_code == 200
+    assert {k: response.json()[k] for k in SPELL} == new | {"tags": None}
+    assert response.json()["created_at"] == spell["created_at"]
+
+
+async def test_update_failures(guarded: httpx.AsyncClient) -> None:
+    spell = await create(guarded)
+    assert_error(
+        await guarded.put("/api/spells/999", json=SPELL, headers=AUTH), 404, "SPELL_NOT_FOUND"
+    )
+    response = await guarded.put(f"/api/spells/{spell['id']}", json={"title": "only"}, headers=AUTH)
+    assert_error(response, 422, "INVALID_SPELL")
+    assert (await guarded.get(f"/api/spells/{spell['id']}")).json() == spell
+
+
+async def test_delete_then_404(guarded: httpx.AsyncClient) -> None:
+    spell = await create(guarded)
+    response = await guarded.delete(f"/api/spells/{spell['id']}", headers=AUTH)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert_error(await guarded.get(f"/api/spells/{spell['id']}"), 404, "SPELL_NOT_FOUND")
+    assert_error(
+        await guarded.delete(f"/api/spells/{spell['id']}", headers=AUTH), 404, "SPELL_NOT_FOUND"
+    )
+
+
+async def test_deleted_ids_are_never_reused(guarded: httpx.AsyncClient) -> None:
+    first = await create(guarded)
+    await guarded.delete(f"/api/spells/{first['id']}", headers=AUTH)
+    assert (await create(guarded))["id"] > first["id"]
+
+
+async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/api/nothing"), 404, "ROUTE_NOT_FOUND")
+    response = await client.patch("/api/spells/1")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE"}
