@@ -99,20 +99,39 @@ def _hunk_counts(header: str) -> tuple[int, int, int, int] | None:
     return old_start, old_length, new_start, new_length
 
 
-def read_hunk(
+def _read_hunk(
     lines: Sequence[str], start: int, *, where: str, errors: list[str]
 ) -> tuple[Hunk | None, int]:
     """Read the hunk whose ``@@`` line is ``lines[start]``; return it and the next position."""
     counts = _hunk_counts(lines[start])
     if counts is None:
-        errors.append(f"malformed hunk header in {where} at line {start + 1}: {lines[start]!r}")
+        shown = lines[start][:80]
+        errors.append(f"malformed hunk header in {where} at line {start + 1}: {shown!r}")
         return None, start + 1
     old_start, old_length, new_start, new_length = counts
+    added, removed, context, pos = _hunk_body(lines, start + 1, counts)
+    old_found, new_found = context + len(removed), context + len(added)
+    if (old_found, new_found) != (old_length, new_length):
+        errors.append(
+            f"truncated hunk in {where} at line {start + 1}: expected {old_length} old and"
+            f" {new_length} new lines, found {old_found} and {new_found}"
+        )
+    hunk = Hunk(
+        old_start=old_start, old_length=old_length, new_start=new_start, new_length=new_length,
+        added=tuple(added), removed=tuple(removed),
+    )  # fmt: skip
+    return hunk, pos
+
+
+def _hunk_body(
+    lines: Sequence[str], pos: int, counts: tuple[int, int, int, int]
+) -> tuple[list[Line], list[Line], int, int]:
+    """Read a hunk's lines from ``pos``; return the added, removed, context count, next pos."""
+    old_no, old_length, new_no, new_length = counts
+    old_end, new_end = old_no + old_length, new_no + new_length
     added: list[Line] = []
     removed: list[Line] = []
-    old_no, new_no = old_start, new_start
-    old_end, new_end = old_start + old_length, new_start + new_length
-    pos, stop = start + 1, len(lines)
+    context, stop = 0, len(lines)
     # The counts, not the look of a line, end the hunk: "+++ b/x" or "diff --git" inside it is
     # content, as it is to git-apply.
     while pos < stop and (old_no < old_end or new_no < new_end):
@@ -126,23 +145,13 @@ def read_hunk(
             old_no += 1
         elif (tag == " " or not line) and old_no < old_end and new_no < new_end:
             # An empty line is a context line whose trailing space a mailer or editor dropped.
-            old_no += 1
-            new_no += 1
+            old_no, new_no, context = old_no + 1, new_no + 1, context + 1
         elif tag != "\\":
             break
         pos += 1
     while pos < stop and lines[pos][:1] == "\\":
-        pos += 1  # "\ No newline at end of file" after the hunk's last line
-    if old_no < old_end or new_no < new_end:
-        errors.append(
-            f"truncated hunk in {where} at line {start + 1}: expected {old_length} old and"
-            f" {new_length} new lines, found {old_no - old_start} and {new_no - new_start}"
-        )
-    hunk = Hunk(
-        old_start=old_start, old_length=old_length, new_start=new_start, new_length=new_length,
-        added=tuple(added), removed=tuple(removed),
-    )  # fmt: skip
-    return hunk, pos
+        pos += 1  # "\\ No newline at end of file" after the hunk's last line
+    return added, removed, context, pos
 
 
 class _DiffReader:
@@ -211,7 +220,7 @@ class _DiffReader:
     def _hunks(self, header: GitHeader) -> list[Hunk]:
         lines, stop, hunks = self.lines, len(self.lines), []
         while self.pos < stop and lines[self.pos].startswith("@@"):
-            hunk, self.pos = read_hunk(lines, self.pos, where=header.where, errors=self.errors)
+            hunk, self.pos = _read_hunk(lines, self.pos, where=header.where, errors=self.errors)
             if hunk is not None:
                 hunks.append(hunk)
             if self._overlong_hunk():
@@ -370,7 +379,7 @@ def _patch_hunks(entry: FilePatch, errors: list[str]) -> tuple[Hunk, ...]:
         if not lines[pos].startswith("@@"):
             pos += 1
             continue
-        hunk, pos = read_hunk(lines, pos, where=entry.filename, errors=errors)
+        hunk, pos = _read_hunk(lines, pos, where=entry.filename, errors=errors)
         if hunk is not None:
             hunks.append(hunk)
     return tuple(hunks)

@@ -132,7 +132,7 @@ class GitHeader:
     @property
     def where(self) -> str:
         """Name the file for error messages, with whatever path is known so far."""
-        return self.target or self.plus or self.header_new or self.source or self.minus or "?"
+        return self.new_name or self.old_name or "?"
 
     @property
     def old_name(self) -> str | None:
