@@ -11,6 +11,8 @@ class Options:
     never_capture: bool
     literal: bool
     word_boundary: bool
+    never_nl: bool
+    dot_nl: bool
     def __init__(self) -> None: ...
 
 class _Match:
@@ -19,6 +21,8 @@ class _Match:
     def start(self, group: int = ...) -> int: ...
     def end(self, group: int = ...) -> int: ...
     def span(self, group: int = ...) -> tuple[int, int]: ...
+    lastgroup: str | None
+    def groupdict(self) -> dict[str, str | None]: ...
 
 class _Regexp:
     pattern: str
