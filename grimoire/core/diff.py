@@ -197,7 +197,7 @@ class _DiffReader:
         header = GitHeader(line_no=self.pos + 1)
         minus, plus = self.lines[self.pos][4:], self.lines[self.pos + 1][4:]
         minus, plus = unquote_side(minus), unquote_side(plus)
-        header.prefixed = minus[:2] in ("a/", "/d") and plus[:2] in ("b/", "/d")
+        header.prefixed = minus.startswith(("a/", DEV_NULL)) and plus.startswith(("b/", DEV_NULL))
         if minus == DEV_NULL:
             header.kind = "added"
         elif plus == DEV_NULL:
@@ -228,6 +228,8 @@ class _DiffReader:
                     f"hunk in {header.where} has more lines than its header says,"
                     f" at line {self.pos + 1}"
                 )
+            while self._overlong_hunk():
+                self.pos += 1  # so that the file's next hunk is still read as its own
         return hunks
 
     def _overlong_hunk(self) -> bool:

@@ -558,6 +558,17 @@ def test_longer_hunk_than_its_header_is_reported() -> None:
     assert parsed.errors == ("hunk in lib.py has more lines than its header says, at line 18",)
 
 
+def test_extra_lines_after_a_hunk_do_not_lose_the_next_hunk() -> None:
+    extra = SAMPLE.replace(b"@@ -1,3 +1,4 @@", b"@@ -1,3 +1,3 @@").replace(
+        b" x = 1\n", b" x = 1\n+stray\n@@ -20 +20 @@\n-p\n+q\n"
+    )
+    parsed = parse_diff(extra)
+    app = parsed.files[0]
+    assert [hunk.new_start for hunk in app.hunks] == [1, 20]
+    assert [line.text for line in app.hunks[1].added] == ["q"]
+    assert len(parsed.errors) == 2
+
+
 def test_huge_counts_do_not_raise() -> None:
     parsed = parse_diff(b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1," + b"9" * 5000 + b" +1 @@\n")
     assert parsed.files[0].path == "x"
