@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 STARTUP_TIMEOUT = 10.0
 
@@ -85,3 +85,21 @@ async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
         if loop.time() > deadline:
             raise TimeoutError(f"uvicorn did not start within {STARTUP_TIMEOUT} s")
         await asyncio.sleep(0.005)
+
+
+class AppSlot:
+    """An ASGI app that forwards to whichever app a test puts in it.
+
+    Starting and stopping uvicorn costs ~0.2 s, so a module can serve one slot for all its tests
+    (``serve(slot, lifespan="off")`` in a module-scoped fixture) and set ``slot.app`` per test.
+    The slot does not run the lifespan of the apps put in it.
+    """
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+        self.url = ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            raise RuntimeError("no app in the slot: set slot.app first")
+        await self.app(scope, receive, send)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import msgspec
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from grimoire import __version__
 from grimoire.core.diff import FilePatch
@@ -33,7 +32,7 @@ from grimoire.github import (
 )
 from grimoire.github.checks import MAX_OUTPUT_TEXT, TRUNCATED
 from tests.fakegithub import FakeClock, FakeGitHub
-from tests.servers import serve
+from tests.servers import AppSlot, serve
 
 # No waiting between retries: the tests count attempts, not seconds.
 NO_WAIT = RetryPolicy(attempts=3, timeout=10.0, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
@@ -42,29 +41,18 @@ DIFF = b"diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = 1\n
 REPO = "octo/widgets"
 
 
-class Switch:
-    """One served endpoint whose app each test sets: a uvicorn server per test costs ~0.2 s."""
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-        self.url = ""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "connect() sets the app under test"
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture(scope="module")
-async def switch() -> AsyncIterator[Switch]:
-    switch = Switch()
-    async with serve(switch, lifespan="off") as url:
-        switch.url = url
-        yield switch
+async def slot() -> AsyncIterator[AppSlot]:
+    """One server for the module; each test puts its fake in the slot."""
+    slot = AppSlot()
+    async with serve(slot, lifespan="off") as url:
+        slot.url = url
+        yield slot
 
 
 @asynccontextmanager
 async def connect(
-    switch: Switch,
+    slot: AppSlot,
     fake: FakeGitHub,
     *,
     token: str | None = None,
@@ -75,8 +63,8 @@ async def connect(
     max_diff_bytes: int = 1 << 20,
 ) -> AsyncIterator[GitHubClient]:
     """Serve ``fake`` and yield a token-authenticated client pointed at it."""
-    switch.app = fake
-    async with create_http_client(base_url=switch.url + path, timeout=http_timeout) as http:
+    slot.app = fake
+    async with create_http_client(base_url=slot.url + path, timeout=http_timeout) as http:
         yield GitHubClient(
             http,
             auth=TokenAuth(token or fake.add_token()),
@@ -95,8 +83,8 @@ def fake() -> FakeGitHub:
 
 
 @pytest.fixture
-async def github(switch: Switch, fake: FakeGitHub) -> AsyncIterator[GitHubClient]:
-    async with connect(switch, fake, token=fake.add_token("ghp_fixture")) as client:
+async def github(slot: AppSlot, fake: FakeGitHub) -> AsyncIterator[GitHubClient]:
+    async with connect(slot, fake, token=fake.add_token("ghp_fixture")) as client:
         yield client
 
 
@@ -124,11 +112,11 @@ async def test_json_requests_ask_for_github_json(fake: FakeGitHub, github: GitHu
 
 
 @pytest.mark.parametrize("suffix", ["/api/v3", "/api/v3/"])
-async def test_enterprise_server_base_url_keeps_its_path(switch: Switch, suffix: str) -> None:
+async def test_enterprise_server_base_url_keeps_its_path(slot: AppSlot, suffix: str) -> None:
     fake = FakeGitHub(prefix="/api/v3")
     files = [{"filename": f"f{i}.py"} for i in range(150)]
     fake.add_pull(REPO, 2, diff=DIFF, files=files)
-    async with connect(switch, fake, path=suffix) as github:
+    async with connect(slot, fake, path=suffix) as github:
         assert await github.pull_diff(REPO, 2) == DIFF
         assert len(await github.pull_files(REPO, 2)) == 150
     assert [r.full_path for r in fake.requests] == [
@@ -158,10 +146,10 @@ async def test_repository_must_be_owner_slash_name(github: GitHubClient, reposit
 
 @pytest.mark.parametrize("too_large", ["files", "lines"])
 async def test_too_large_diff_raises_diff_too_large(
-    switch: Switch, fake: FakeGitHub, too_large: str
+    slot: AppSlot, fake: FakeGitHub, too_large: str
 ) -> None:
     fake.add_pull(REPO, 3, too_large=too_large)  # type: ignore[arg-type]
-    async with connect(switch, fake) as github:
+    async with connect(slot, fake) as github:
         with pytest.raises(DiffTooLarge, match="exceeded the maximum number") as caught:
             await github.pull_diff(REPO, 3)
     assert caught.value.status == 406
@@ -183,14 +171,14 @@ async def test_other_422_is_a_plain_rejection(fake: FakeGitHub, github: GitHubCl
     assert type(caught.value) is GitHubRejected
 
 
-async def test_diff_over_the_byte_cap_is_too_large(switch: Switch, fake: FakeGitHub) -> None:
+async def test_diff_over_the_byte_cap_is_too_large(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.add_pull(REPO, 4, diff=b"+" * 5000)
-    async with connect(switch, fake, max_diff_bytes=4096) as github:
+    async with connect(slot, fake, max_diff_bytes=4096) as github:
         with pytest.raises(DiffTooLarge, match="4096"):
             await github.pull_diff(REPO, 4)
 
 
-async def test_files_fallback_follows_pagination(switch: Switch, fake: FakeGitHub) -> None:
+async def test_files_fallback_follows_pagination(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.add_pull(REPO, 5, too_large="files")
     files = [
         FilePatch(
@@ -204,7 +192,7 @@ async def test_files_fallback_follows_pagination(switch: Switch, fake: FakeGitHu
         for i in range(250)
     ]
     fake.pulls[(REPO, 5)].files.extend(msgspec.to_builtins(f) for f in files)
-    async with connect(switch, fake) as github:
+    async with connect(slot, fake) as github:
         with pytest.raises(DiffTooLarge):
             await github.pull_diff(REPO, 5)
         assert await github.pull_files(REPO, 5) == files
@@ -241,19 +229,19 @@ async def test_502_twice_then_success(fake: FakeGitHub, github: GitHubClient) ->
     assert [r.status for r in fake.requests] == [502, 502, 200]
 
 
-async def test_timeout_then_success(switch: Switch, fake: FakeGitHub) -> None:
+async def test_timeout_then_success(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.stall("GET", f"/repos/{REPO}/pulls/1", seconds=0.8)
-    async with connect(switch, fake, http_timeout=httpx.Timeout(2.0, read=0.2)) as github:
+    async with connect(slot, fake, http_timeout=httpx.Timeout(2.0, read=0.2)) as github:
         started = time.monotonic()
         assert await github.pull_diff(REPO, 1) == DIFF
         assert time.monotonic() - started < 0.7
     assert len(fake.requests) == 2
 
 
-async def test_persistent_503_gives_up_within_the_bound(switch: Switch, fake: FakeGitHub) -> None:
+async def test_persistent_503_gives_up_within_the_bound(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.fail("GET", f"/repos/{REPO}/pulls/1", status=503, times=None)
     policy = RetryPolicy(attempts=4, timeout=5.0, wait_initial=0.05, wait_max=0.2, wait_jitter=0.05)
-    async with connect(switch, fake, retry=policy) as github:
+    async with connect(slot, fake, retry=policy) as github:
         started = time.monotonic()
         with pytest.raises(GitHubUnavailable, match=r"503 to GET /repos/octo/widgets/pulls/1"):
             await github.pull_diff(REPO, 1)
@@ -263,10 +251,10 @@ async def test_persistent_503_gives_up_within_the_bound(switch: Switch, fake: Fa
     assert elapsed < 1.5
 
 
-async def test_total_time_bounds_retries(switch: Switch, fake: FakeGitHub) -> None:
+async def test_total_time_bounds_retries(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.fail("GET", f"/repos/{REPO}/pulls/1", status=503, times=None)
     policy = RetryPolicy(attempts=100, timeout=0.5, wait_initial=0.1, wait_max=0.1, wait_jitter=0.0)
-    async with connect(switch, fake, retry=policy) as github:
+    async with connect(slot, fake, retry=policy) as github:
         started = time.monotonic()
         with pytest.raises(GitHubUnavailable):
             await github.pull_diff(REPO, 1)
@@ -314,13 +302,13 @@ async def test_primary_rate_limit(fake: FakeGitHub, github: GitHubClient, status
 
 @pytest.mark.parametrize("status", [403, 429])
 async def test_secondary_rate_limit_with_retry_after(
-    switch: Switch, fake: FakeGitHub, status: int
+    slot: AppSlot, fake: FakeGitHub, status: int
 ) -> None:
     clock = FakeClock()
     fake.secondary_rate_limit(
         "POST", f"/repos/{REPO}/issues/1/comments", retry_after=90, status=status
     )
-    async with connect(switch, fake, now=clock) as github:
+    async with connect(slot, fake, now=clock) as github:
         with pytest.raises(GitHubRateLimited, match="secondary rate limit") as caught:
             await github.create_comment(REPO, 1, "hello")
     assert caught.value.retry_at == clock.value + timedelta(seconds=90)
@@ -328,11 +316,11 @@ async def test_secondary_rate_limit_with_retry_after(
 
 
 async def test_secondary_rate_limit_without_headers_waits_a_minute(
-    switch: Switch, fake: FakeGitHub
+    slot: AppSlot, fake: FakeGitHub
 ) -> None:
     clock = FakeClock()
     fake.secondary_rate_limit("GET", f"/repos/{REPO}/pulls/1", retry_after=None)
-    async with connect(switch, fake, now=clock) as github:
+    async with connect(slot, fake, now=clock) as github:
         with pytest.raises(GitHubRateLimited) as caught:
             await github.pull_diff(REPO, 1)
     assert caught.value.retry_at == clock.value + timedelta(minutes=1)
@@ -361,8 +349,8 @@ async def test_404_names_the_request(fake: FakeGitHub, github: GitHubClient) -> 
     assert len(fake.requests) == 1
 
 
-async def test_401_with_a_bad_token(switch: Switch, fake: FakeGitHub) -> None:
-    async with connect(switch, fake, token="ghp_wrong") as github:
+async def test_401_with_a_bad_token(slot: AppSlot, fake: FakeGitHub) -> None:
+    async with connect(slot, fake, token="ghp_wrong") as github:
         with pytest.raises(GitHubRejected, match="Bad credentials") as caught:
             await github.pull_diff(REPO, 1)
     assert caught.value.status == 401
@@ -435,10 +423,10 @@ async def test_upsert_comment_creates_then_updates(fake: FakeGitHub, github: Git
 # -- check runs --------------------------------------------------------------------------------
 
 
-async def test_create_check_run_shape(switch: Switch, fake: FakeGitHub) -> None:
+async def test_create_check_run_shape(slot: AppSlot, fake: FakeGitHub) -> None:
     clock = FakeClock()
     token = fake.add_token(installation_id=9)  # check runs need an installation token
-    async with connect(switch, fake, token=token, now=clock) as github:
+    async with connect(slot, fake, token=token, now=clock) as github:
         run_id = await github.create_check_run(
             REPO,
             head_sha="a" * 40,
@@ -471,12 +459,12 @@ def annotation(i: int) -> Annotation:
 
 
 async def test_complete_check_run_sends_annotations_50_at_a_time(
-    switch: Switch, fake: FakeGitHub
+    slot: AppSlot, fake: FakeGitHub
 ) -> None:
     clock = FakeClock()
     token = fake.add_token(installation_id=9)
     annotations = [annotation(i) for i in range(120)]
-    async with connect(switch, fake, token=token, now=clock) as github:
+    async with connect(slot, fake, token=token, now=clock) as github:
         run_id = await github.create_check_run(REPO, head_sha="b" * 40, name="grimoire")
         await github.complete_check_run(
             REPO,
@@ -505,9 +493,9 @@ async def test_complete_check_run_sends_annotations_50_at_a_time(
     assert run.annotations == [msgspec.to_builtins(a) for a in annotations]
 
 
-async def test_complete_check_run_without_annotations(switch: Switch, fake: FakeGitHub) -> None:
+async def test_complete_check_run_without_annotations(slot: AppSlot, fake: FakeGitHub) -> None:
     token = fake.add_token(installation_id=9)
-    async with connect(switch, fake, token=token) as github:
+    async with connect(slot, fake, token=token) as github:
         run_id = await github.create_check_run(REPO, head_sha="c" * 40, name="grimoire")
         await github.complete_check_run(
             REPO, run_id, conclusion="success", title="ok", summary="nothing found"
@@ -516,7 +504,7 @@ async def test_complete_check_run_without_annotations(switch: Switch, fake: Fake
     assert patch.json["output"] == {"title": "ok", "summary": "nothing found"}
 
 
-async def test_long_texts_are_cut_to_githubs_limits(switch: Switch, fake: FakeGitHub) -> None:
+async def test_long_texts_are_cut_to_githubs_limits(slot: AppSlot, fake: FakeGitHub) -> None:
     token = fake.add_token(installation_id=9)
     huge = Annotation(
         path="a.py",
@@ -526,7 +514,7 @@ async def test_long_texts_are_cut_to_githubs_limits(switch: Switch, fake: FakeGi
         message="é" * 70_000,
         title="t" * 300,
     )
-    async with connect(switch, fake, token=token) as github:
+    async with connect(slot, fake, token=token) as github:
         run_id = await github.create_check_run(REPO, head_sha="d" * 40, name="grimoire")
         await github.complete_check_run(
             REPO,
@@ -583,9 +571,9 @@ async def test_check_reachable_never_raises_when_down() -> None:
     assert "unreachable" in health.detail
 
 
-async def test_check_reachable_is_quick_when_github_hangs(switch: Switch, fake: FakeGitHub) -> None:
+async def test_check_reachable_is_quick_when_github_hangs(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.stall("GET", "/rate_limit", seconds=0.6)
-    async with connect(switch, fake) as github:
+    async with connect(slot, fake) as github:
         started = time.monotonic()
         health = await github.check_reachable(within=0.2)
         assert time.monotonic() - started < 0.5
