@@ -1,6 +1,6 @@
 """GitHubClient against the fake GitHub over real HTTP: shapes, retries, limits and refusals.
 
-App authentication and write pacing are in test_github_app.py.
+App authentication and write pacing are in tests/github/test_app.py.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ Tokens never appear in a ``repr``, a log line or an error message.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from grimoire.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -159,12 +162,16 @@ def build_auth(
     installation_id: int | None = None,
     now: Clock = utc_now,
 ) -> TokenAuth | AppAuth | None:
-    """Choose the authentication from settings: an App (id + key), a token, or none at all."""
+    """Choose the authentication from settings: an App (id + key), a token, or none at all.
+
+    An App wins over a token when both are set: installation tokens are scoped to what the App
+    was granted and can create check runs, which a personal access token cannot.
+    """
     if (app_id is None) != (private_key is None):
         raise ConfigError("a GitHub App needs both its id and its private key")
     if app_id is not None and private_key is not None:
         if token:
-            raise ConfigError("configure either a GitHub token or a GitHub App, not both")
+            logger.warning("both a GitHub token and a GitHub App are configured; using the App")
         return AppAuth(
             app_id=app_id, private_key=private_key, installation_id=installation_id, now=now
         )

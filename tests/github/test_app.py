@@ -295,10 +295,11 @@ def test_build_auth_refuses_bad_settings(kwargs: dict[str, str], message: str) -
     assert "not a key" not in str(caught.value)
 
 
-def test_build_auth_refuses_token_and_app_together() -> None:
+def test_build_auth_prefers_the_app_to_a_token(caplog: pytest.LogCaptureFixture) -> None:
     private_key, _ = app_key_pair()
-    with pytest.raises(ConfigError, match="not both"):
-        build_auth(token="ghp_x", app_id=1, private_key=private_key)
+    assert isinstance(build_auth(token="ghp_x", app_id=1, private_key=private_key), AppAuth)
+    assert "using the App" in caplog.text
+    assert "ghp_x" not in caplog.text
 
 
 def test_app_auth_repr_hides_the_key() -> None:
