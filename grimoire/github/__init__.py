@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from grimoire.github.auth import AppAuth, InstallationToken, TokenAuth, build_auth
 from grimoire.github.checks import Annotation, AnnotationLevel, Conclusion
-from grimoire.github.client import GitHubClient, Reachability, RetryPolicy
+from grimoire.github.client import GitHubClient, Reachability
+from grimoire.github.exchange import RetryPolicy
 from grimoire.github.http import create_http_client
 
 __all__ = [

@@ -1,0 +1,225 @@
+"""Authenticated, paced and checked requests to the GitHub REST API, and pagination.
+
+``Requester`` is what ``GitHubClient``'s endpoint methods stand on. For each request it picks the
+credentials (a fixed token, or the App installation's token, minted and cached by ``AppAuth``),
+queues writes per installation (``pacing``), sends with bounded retries (``exchange``) and turns
+a refusal into a ``GitHubError`` (``responses``). With an App, a 401 mints a fresh installation
+token and sends the request once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Hashable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from grimoire.errors import GitHubRejected, GitHubUnavailable
+from grimoire.github.auth import AppAuth, InstallationToken, TokenAuth, utc_now
+from grimoire.github.exchange import NO_RETRY, RetryPolicy, exchange
+from grimoire.github.http import JSON_MEDIA_TYPE
+from grimoire.github.pacing import DEFAULT_WRITE_SPACING, WRITE_METHODS, WritePacer
+from grimoire.github.responses import check_response, describe
+
+T = TypeVar("T")
+
+# https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+PER_PAGE = 100
+# GitHub renders at most 20,000 diff lines, but a line can be a megabyte of minified code.
+DEFAULT_MAX_DIFF_BYTES = 50 * 1024 * 1024
+
+
+class Requester:
+    """Send GitHub API requests with the right credentials, pacing, retries and checks."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        auth: TokenAuth | AppAuth | None = None,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
+        write_spacing: float = DEFAULT_WRITE_SPACING,
+        max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._http = http
+        self._auth = auth
+        self._retry = retry
+        self._pacer = WritePacer(spacing=write_spacing)
+        self._max_diff_bytes = max_diff_bytes
+        self.now = now  # the clock, for rate limits' retry_at
+
+    async def probe(self, path: str, *, within: float) -> tuple[httpx.Response, bytes]:
+        """Send one GET, once, with a short timeout; a fixed token is sent, an App's is not.
+
+        For health checks: the answer comes back whatever its status.
+        """
+        auth = self._auth
+        return await self._send(
+            "GET",
+            path,
+            authorization=auth.authorization() if isinstance(auth, TokenAuth) else None,
+            policy=NO_RETRY,
+            http_timeout=httpx.Timeout(within),
+        )
+
+    async def paginate(
+        self,
+        path: str,
+        decoder: msgspec.json.Decoder[list[T]],
+        *,
+        installation_id: int | None,
+        max_pages: int,
+    ) -> AsyncGenerator[list[T], None]:
+        """Yield each page of a list endpoint, following ``Link: rel="next"``."""
+        # https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+        url: str | None = path
+        params: dict[str, str] | None = {"per_page": str(PER_PAGE)}
+        for _ in range(max_pages):
+            if url is None:
+                return
+            response, body = await self.request(
+                "GET", url, installation_id=installation_id, params=params
+            )
+            yield decode(body, decoder, describe(response))
+            next_link = response.links.get("next", {}).get("url")
+            url = None if next_link is None else self._own_link(next_link, response)
+            params = None  # the next link carries per_page and page itself
+
+    def _own_link(self, link: str, response: httpx.Response) -> str:
+        """Return a pagination link after checking it stays on the API (it gets our token)."""
+        base, url = self._http.base_url, response.request.url.join(link)
+        same_origin = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+        if not same_origin or not url.path.startswith(base.path):
+            raise GitHubRejected(
+                f"GitHub's next-page link for {describe(response)} leaves the API base URL "
+                f"({url.scheme}://{url.host}{url.path}); not following it",
+                status=response.status_code,
+            )
+        return str(url)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        installation_id: int | None,
+        params: dict[str, str] | None = None,
+        json: object = None,
+        accept: str = JSON_MEDIA_TYPE,
+        diff: bool = False,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one authenticated API request and return the successful answer and its body."""
+        content = None if json is None else msgspec.json.encode(json)
+        send_kwargs: dict[str, Any] = {
+            "params": params,
+            "content": content,
+            "accept": accept,
+            "max_bytes": self._max_diff_bytes if diff else None,
+        }
+        if method in WRITE_METHODS:
+            async with self._pacer.turn(self._lane(installation_id)):
+                response, body = await self._authorized(method, url, installation_id, send_kwargs)
+        else:
+            response, body = await self._authorized(method, url, installation_id, send_kwargs)
+        check_response(response, body, now=self.now(), diff=diff)
+        return response, body
+
+    def _lane(self, installation_id: int | None) -> Hashable:
+        """Name the write lane: the App installation, or the one token every write shares."""
+        if isinstance(self._auth, AppAuth):
+            return self._auth.resolve(installation_id)
+        return "token"
+
+    async def _authorized(
+        self, method: str, url: str, installation_id: int | None, send_kwargs: dict[str, Any]
+    ) -> tuple[httpx.Response, bytes]:
+        """Send with the right credentials; with an App, mint afresh once if GitHub says 401."""
+        auth = self._auth
+        if not isinstance(auth, AppAuth):
+            authorization = None if auth is None else auth.authorization()
+            return await self._send(method, url, authorization=authorization, **send_kwargs)
+        installation = auth.resolve(installation_id)
+        token = await auth.installation_token(installation, mint=self._mint)
+        response, body = await self._send(
+            method, url, authorization=f"Bearer {token}", **send_kwargs
+        )
+        if response.status_code == 401:
+            # The cached token was revoked or expired early (e.g. the App's key was rotated):
+            # https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation
+            auth.forget(installation, token)
+            token = await auth.installation_token(installation, mint=self._mint)
+            response, body = await self._send(
+                method, url, authorization=f"Bearer {token}", **send_kwargs
+            )
+        return response, body
+
+    async def _mint(self, installation_id: int, app_jwt: str) -> InstallationToken:
+        """Trade the app JWT for an installation access token."""
+        # https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app
+        # Minting twice is harmless, so this POST is retried like a read.
+        response, body = await self._send(
+            "POST",
+            f"app/installations/{installation_id}/access_tokens",
+            authorization=f"Bearer {app_jwt}",
+            idempotent=True,
+        )
+        check_response(response, body, now=self.now())
+        return decode(body, InstallationToken, "the installation token")
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        authorization: str | None,
+        params: dict[str, str] | None = None,
+        content: bytes | None = None,
+        accept: str = JSON_MEDIA_TYPE,
+        max_bytes: int | None = None,
+        idempotent: bool | None = None,
+        policy: RetryPolicy | None = None,
+        http_timeout: httpx.Timeout | None = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request, retrying transient failures; return the last answer, any status."""
+        request = self._build(method, url, authorization, params, content, accept, http_timeout)
+        return await exchange(
+            self._http,
+            request,
+            policy=policy or self._retry,
+            idempotent=idempotent if idempotent is not None else method != "POST",
+            max_bytes=max_bytes,
+        )
+
+    def _build(
+        self,
+        method: str,
+        url: str,
+        authorization: str | None,
+        params: dict[str, str] | None,
+        content: bytes | None,
+        accept: str,
+        http_timeout: httpx.Timeout | None,
+    ) -> httpx.Request:
+        """Build the request; the client supplies the base URL, version and User-Agent."""
+        headers = {"Accept": accept}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        extra: dict[str, Any] = {} if http_timeout is None else {"timeout": http_timeout}
+        return self._http.build_request(
+            method, url, params=params, content=content, headers=headers, **extra
+        )
+
+
+def decode(body: bytes, kind: type[T] | msgspec.json.Decoder[T], what: str) -> T:
+    """Decode a JSON answer, turning an unexpected shape into ``GitHubUnavailable``."""
+    try:
+        if isinstance(kind, msgspec.json.Decoder):
+            return kind.decode(body)
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.DecodeError as exc:
+        raise GitHubUnavailable(f"GitHub answered {what} with an unexpected body: {exc}") from exc
