@@ -210,13 +210,34 @@ async def test_files_stop_at_githubs_3000(fake: FakeGitHub, github: GitHubClient
     assert len(fake.requests) == 30
 
 
-async def test_a_next_link_off_the_api_is_not_followed(
+async def test_a_next_link_to_another_host_stays_on_ours(
     fake: FakeGitHub, github: GitHubClient
 ) -> None:
-    link = '<http://evil.example/steal?page=2>; rel="next"'
-    fake.fail("GET", f"/repos/{REPO}/pulls/1/files", status=200, json=[], headers={"link": link})
-    with pytest.raises(GitHubRejected, match="leaves the API base URL"):
-        await github.pull_files(REPO, 1)
+    # The token goes to GITHUB_API_URL only: a link elsewhere keeps just its path and query.
+    path = f"/repos/{REPO}/pulls/1/files"
+    link = f'<http://evil.example{path}?per_page=100&page=2>; rel="next"'
+    fake.fail(
+        "GET",
+        path,
+        status=200,
+        json=[{"filename": "b.py", "status": "added"}],
+        headers={"link": link},
+    )
+    files = await github.pull_files(REPO, 1)
+    assert [f.filename for f in files] == ["b.py"]  # page 2 of the fake's one-file list is empty
+    assert [(r.query.get("page"), r.status) for r in fake.requests] == [(None, 200), ("2", 200)]
+    assert all(r.headers["host"].startswith("127.0.0.1:") for r in fake.requests)
+
+
+async def test_a_next_link_off_the_api_path_is_not_followed(slot: AppSlot) -> None:
+    fake = FakeGitHub(prefix="/api/v3")
+    fake.add_pull(REPO, 1)
+    path = f"/repos/{REPO}/pulls/1/files"
+    link = f'<{slot.url}/elsewhere{path}?page=2>; rel="next"'
+    fake.fail("GET", path, status=200, json=[], headers={"link": link})
+    async with connect(slot, fake, path="/api/v3") as github:
+        with pytest.raises(GitHubRejected, match="leaves the API base path"):
+            await github.pull_files(REPO, 1)
     assert len(fake.requests) == 1
 
 
@@ -278,6 +299,20 @@ async def test_post_is_not_retried_after_a_502(fake: FakeGitHub, github: GitHubC
     with pytest.raises(GitHubUnavailable, match="502"):
         await github.create_comment(REPO, 1, "hello")
     assert len(fake.requests) == 1
+
+
+async def test_a_post_whose_answer_is_lost_is_not_resent(slot: AppSlot, fake: FakeGitHub) -> None:
+    # The comment is created although the answer never arrives; the job's retry finds it by its
+    # marker and updates it, where resending the POST would have made a duplicate.
+    marker = "<!-- grimoire -->"
+    fake.stall("POST", f"/repos/{REPO}/issues/1/comments", seconds=0.4)
+    async with connect(slot, fake, http_timeout=httpx.Timeout(2.0, read=0.1)) as github:
+        with pytest.raises(GitHubUnavailable, match="ReadTimeout"):
+            await github.upsert_comment(REPO, 1, f"{marker} one", marker=marker)
+        await asyncio.sleep(0.5)  # GitHub finishes the request
+        await github.upsert_comment(REPO, 1, f"{marker} two", marker=marker)
+    assert [c.body for c in fake.comments_on(REPO, 1)] == [f"{marker} two"]
+    assert len(fake.requests_to("POST", "*")) == 1
 
 
 async def test_patch_is_retried_after_a_502(fake: FakeGitHub, github: GitHubClient) -> None:

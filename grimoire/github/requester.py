@@ -89,16 +89,19 @@ class Requester:
             params = None  # the next link carries per_page and page itself
 
     def _own_link(self, link: str, response: httpx.Response) -> str:
-        """Return a pagination link after checking it stays on the API (it gets our token)."""
+        """Turn a next-page link into a URL on our own API base (the request carries a token).
+
+        Only the link's path and query are used: the token goes to GITHUB_API_URL and nowhere
+        else, even when a GitHub Enterprise Server reached by another name links to its own.
+        """
         base, url = self._http.base_url, response.request.url.join(link)
-        same_origin = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
-        if not same_origin or not url.path.startswith(base.path):
+        if not url.path.startswith(base.path):
             raise GitHubRejected(
-                f"GitHub's next-page link for {describe(response)} leaves the API base URL "
-                f"({url.scheme}://{url.host}{url.path}); not following it",
+                f"GitHub's next-page link for {describe(response)} leaves the API base path "
+                f"{base.path!r} ({url.path!r}); not following it",
                 status=response.status_code,
             )
-        return str(url)
+        return str(url.copy_with(scheme=base.scheme, host=base.host, port=base.port))
 
     async def request(
         self,
