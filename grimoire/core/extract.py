@@ -1,0 +1,213 @@
+"""Errors found in a pull request's added lines or in a CI log, as payloads ready to rank.
+
+Two sources, merged:
+
+1. lines a spell's pattern matches: the spell's error type, the line as message;
+2. error signatures (``signatures``): tracebacks, exception lines, compiler and runtime errors,
+   CI failures, with their message and stack trace.
+
+A pattern hit on a line that a signature covers is merged into the signature (its stack trace
+holds the line, so ranking finds the hit again). In a diff there is one payload per error
+location (path and new-file line); in a log, one per distinct (error type, message). Context is
+the location (``path:line``, diffs only) and up to ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` lines
+around the error; the stack trace is every line the signature covers.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+
+import re2
+
+from grimoire.core.diff import FileChange
+from grimoire.core.matching import Spellbook
+from grimoire.core.payload import ErrorPayload
+from grimoire.core.regexsets import compile_line_pattern
+from grimoire.core.signatures import Signature, find_signatures
+
+CONTEXT_BEFORE = 4
+CONTEXT_AFTER = 2
+MAX_HITS_PER_SPELL = 3
+"""Lines located per matching spell: a pattern that matches 5,000 lines of a log is one error."""
+MAX_LOG_ERRORS = 50
+MAX_DIFF_ERRORS = 200
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?", re.MULTILINE)
+_NEWLINES = re.compile(r"\r\n?")
+
+
+def clean_log(text: str) -> str:
+    """Strip ANSI colour codes and GitHub Actions timestamps; normalise line endings."""
+    text = _NEWLINES.sub("\n", text)
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    return _TIMESTAMP.sub("", text)
+
+
+def extract_errors(changes: Sequence[FileChange], book: Spellbook) -> list[ErrorPayload]:
+    """Return the errors in the added lines of the text files of a diff, in file order."""
+    payloads: list[ErrorPayload] = []
+    for change in changes:
+        if change.binary or change.change_type == "deleted":
+            continue
+        payloads.extend(_file_errors(change, book))
+    return payloads[:MAX_DIFF_ERRORS]
+
+
+def extract_log_errors(text: str, book: Spellbook) -> list[ErrorPayload]:
+    """Return the distinct errors of a raw CI log (``path`` and ``line`` are ``None``)."""
+    lines = clean_log(text).split("\n")
+    found = _errors(lines, None, None, find_signatures(lines), _pattern_hits(lines, book), book)
+    distinct: dict[tuple[str, str], ErrorPayload] = {}
+    for payload in found:
+        distinct.setdefault((payload.error_type, payload.message), payload)
+    return list(distinct.values())[:MAX_LOG_ERRORS]
+
+
+def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
+    added = [line for hunk in change.hunks for line in hunk.added]
+    lines = [clean_log(line.text).replace("\n", " ") for line in added]
+    numbers = [line.number for line in added]
+    signatures = [
+        _shifted(signature, start)
+        for start, end in _runs(numbers)
+        for signature in find_signatures(lines[start:end])
+    ]
+    return _errors(lines, numbers, change.path, signatures, _pattern_hits(lines, book), book)
+
+
+def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, end)`` index ranges of consecutive new-file line numbers."""
+    start = 0
+    for i in range(1, len(numbers) + 1):
+        if i == len(numbers) or numbers[i] != numbers[i - 1] + 1:
+            yield start, i
+            start = i
+
+
+def _shifted(signature: Signature, offset: int) -> Signature:
+    return Signature(
+        error_type=signature.error_type,
+        message=signature.message,
+        anchor=signature.anchor + offset,
+        start=signature.start + offset,
+        end=signature.end + offset,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_regex(pattern: str) -> re2._Regexp:
+    return compile_line_pattern(pattern)
+
+
+def _pattern_hits(lines: Sequence[str], book: Spellbook) -> dict[int, int]:
+    """Return ``{line index: spell id}`` for lines spell patterns match (specific spells first)."""
+    text = "\n".join(lines)
+    spell_ids = book.search(text)
+    if not spell_ids:
+        return {}
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    hits: dict[int, int] = {}
+    for spell_id in sorted(spell_ids, key=lambda i: (book.spell(i).generic, i)):
+        try:
+            regex = _line_regex(book.spell(spell_id).error_pattern)
+        except re2.error:
+            continue
+        for count, match in enumerate(regex.finditer(text)):
+            if count == MAX_HITS_PER_SPELL:
+                break
+            hits.setdefault(bisect_right(starts, match.start()) - 1, spell_id)
+    return hits
+
+
+def _errors(
+    lines: Sequence[str],
+    numbers: Sequence[int] | None,
+    path: str | None,
+    signatures: Sequence[Signature],
+    hits: dict[int, int],
+    book: Spellbook,
+) -> list[ErrorPayload]:
+    spans = [(signature.start, signature.end) for signature in signatures]
+    located: list[tuple[int, ErrorPayload]] = []
+    for signature in signatures:
+        located.append(
+            (
+                signature.anchor,
+                _payload(
+                    lines,
+                    numbers,
+                    path,
+                    signature.error_type,
+                    signature.message,
+                    anchor=signature.anchor,
+                    span=(signature.start, signature.end),
+                    stack=True,
+                ),
+            )
+        )
+    for index, spell_id in hits.items():
+        at = bisect_right(spans, (index, len(lines) + 1)) - 1
+        if at >= 0 and spans[at][0] <= index < spans[at][1]:
+            continue
+        error_type = book.spell(spell_id).error_type
+        located.append(
+            (
+                index,
+                _payload(
+                    lines,
+                    numbers,
+                    path,
+                    error_type,
+                    lines[index].strip(),
+                    anchor=index,
+                    span=(index, index + 1),
+                    stack=False,
+                ),
+            )
+        )
+    located.sort(key=lambda item: item[0])
+    return [payload for _, payload in located]
+
+
+def _payload(
+    lines: Sequence[str],
+    numbers: Sequence[int] | None,
+    path: str | None,
+    error_type: str,
+    message: str,
+    *,
+    anchor: int,
+    span: tuple[int, int],
+    stack: bool,
+) -> ErrorPayload:
+    start, end = span
+    line = numbers[anchor] if numbers is not None else None
+    around = [
+        *_same_run(lines, numbers, range(max(0, start - CONTEXT_BEFORE), start), start),
+        *_same_run(lines, numbers, range(end, min(len(lines), end + CONTEXT_AFTER)), end - 1),
+    ]
+    header = [f"{path}:{line}"] if path is not None else []
+    return ErrorPayload(
+        error_type=error_type,
+        message=message,
+        context="\n".join(header + around),
+        stack_trace="\n".join(lines[start:end]) if stack else "",
+        path=path,
+        line=line,
+    )
+
+
+def _same_run(
+    lines: Sequence[str], numbers: Sequence[int] | None, indexes: range, origin: int
+) -> list[str]:
+    """Return the lines at ``indexes`` that are contiguous with line ``origin`` in the file."""
+    if numbers is None:
+        return [lines[i] for i in indexes]
+    return [lines[i] for i in indexes if numbers[i] - numbers[origin] == i - origin]
