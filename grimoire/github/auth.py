@@ -21,7 +21,7 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from grimoire.errors import ConfigError
+from grimoire.errors import ConfigError, GitHubRejected
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +103,12 @@ class AppAuth:
         if installation_id is not None:
             return installation_id
         if self.default_installation_id is None:
-            raise ValueError(
-                "GitHub App authentication needs an installation id: pass installation_id "
-                "(from the webhook's installation.id) or configure a default installation"
+            # A permanent refusal, not a crash: e.g. a repository webhook (no installation) while
+            # Grimoire is configured as an App. Nothing is sent to GitHub.
+            raise GitHubRejected(
+                "GitHub App authentication needs an installation id: the delivery carries no "
+                "installation.id (is the webhook the App's?) and no default installation is set",
+                status=401,
             )
         return self.default_installation_id
 

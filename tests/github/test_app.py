@@ -209,8 +209,9 @@ async def test_an_app_needs_an_installation(
     slot: AppSlot, fake: FakeGitHub, clock: FakeClock
 ) -> None:
     async with connect(slot, fake, clock) as github:
-        with pytest.raises(ValueError, match="installation"):
+        with pytest.raises(GitHubRejected, match="needs an installation id") as caught:
             await github.pull_diff(REPO, 1)
+    assert caught.value.status == 401
     assert fake.requests == []
 
 
