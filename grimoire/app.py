@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +17,17 @@ from starlette.staticfiles import StaticFiles
 from grimoire import migrations
 from grimoire.config import Settings
 from grimoire.errors import ConfigError, GrimoireError
+from grimoire.github.auth import AppAuth, TokenAuth, build_auth
+from grimoire.github.client import GitHubClient
+from grimoire.github.http import create_http_client
 from grimoire.logs import configure_logging
+from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.storage.db import create_engine, create_sessions
-from grimoire.web import health, spells
+from grimoire.web import analyses, deliveries, health, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
+from grimoire.worker import run_workers
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with open_resources(settings or Settings.from_environ()) as res:
+        async with (
+            open_resources(settings or Settings.from_environ()) as res,
+            workers(res, res.settings.worker_concurrency),
+        ):
             yield {"resources": res}
 
     return Starlette(
@@ -50,7 +59,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 def build_routes() -> list[BaseRoute]:
     """Return every route the service answers."""
     return [
+        *webhook.routes,
         *spells.routes,
+        *deliveries.routes,
+        *analyses.routes,
         *health.routes,
         Route("/openapi.json", openapi_json, include_in_schema=False),
         Route("/docs", docs_page, include_in_schema=False),
@@ -63,11 +75,44 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     """Build the resources a running service holds, and release them on the way out."""
     configure_logging(settings.log_level)
     engine = create_engine(settings.database_url)
+    http = create_http_client(base_url=settings.github_api_url)
     try:
         await _check_schema(engine)
-        yield Resources(settings=settings, engine=engine, sessions=create_sessions(engine))
+        yield Resources(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessions(engine),
+            github=GitHubClient(http, auth=github_auth(settings)),
+        )
     finally:
+        await http.aclose()
         await engine.dispose()
+
+
+def github_auth(settings: Settings) -> TokenAuth | AppAuth | None:
+    """Authenticate to GitHub as the App when one is configured, else with the token."""
+    return build_auth(
+        token=settings.github_api_token,
+        app_id=settings.github_app_id,
+        private_key=settings.github_app_private_key,
+    )
+
+
+@asynccontextmanager
+async def workers(res: Resources, concurrency: int) -> AsyncIterator[None]:
+    """Run ``concurrency`` in-process job loops for as long as the block runs (0: none)."""
+    if concurrency == 0:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_workers(res, stop=stop, pipeline=process_job, concurrency=concurrency)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 async def _check_schema(engine: Any) -> None:

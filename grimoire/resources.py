@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from grimoire.config import Settings
+from grimoire.github.client import GitHubClient
+from grimoire.spellindex import SpellIndex
 
 
 @dataclass(frozen=True)
 class Resources:
-    """Settings, the database engine and the session factory."""
+    """Settings, the database, the GitHub client, the compiled spellbook, the queue signal."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    github: GitHubClient
+    spell_index: SpellIndex = field(default_factory=SpellIndex)
+    # Set by intake when it queues a job, so in-process workers start at once instead of at
+    # their next poll; workers in other processes poll.
+    jobs_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def resources(request: Request) -> Resources:

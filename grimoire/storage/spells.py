@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grimoire.errors import SpellNotFound
-from grimoire.storage.tables import Spell
+from grimoire.storage.tables import Spell, SpellChange
 
 # Ids above this cannot exist (PostgreSQL INTEGER): looking one up is a 404, not a driver error.
 MAX_ID = 2**31 - 1
@@ -38,6 +38,7 @@ async def create_spell(session: AsyncSession, fields: Mapping[str, Any], *, now:
     spell = Spell(**fields, created_at=now, updated_at=now)
     session.add(spell)
     await session.flush()
+    session.add(SpellChange(spell_id=spell.id, changed_at=now))
     return spell
 
 
@@ -49,11 +50,38 @@ async def update_spell(
     for name, value in fields.items():
         setattr(spell, name, value)
     spell.updated_at = now
+    session.add(SpellChange(spell_id=spell.id, changed_at=now))
     await session.flush()
     return spell
 
 
-async def delete_spell(session: AsyncSession, spell_id: int) -> None:
+async def delete_spell(session: AsyncSession, spell_id: int, *, now: datetime) -> None:
     """Delete a spell, or raise ``SpellNotFound``."""
     await session.delete(await get_spell(session, spell_id))
+    session.add(SpellChange(spell_id=spell_id, changed_at=now))
     await session.flush()
+
+
+async def all_spells(session: AsyncSession) -> Sequence[Spell]:
+    """Return every spell, in id order."""
+    return (await session.scalars(select(Spell).order_by(Spell.id))).all()
+
+
+async def spells_by_id(session: AsyncSession, spell_ids: Iterable[int]) -> Sequence[Spell]:
+    """Return the spells with these ids that still exist."""
+    return (await session.scalars(select(Spell).where(Spell.id.in_(list(spell_ids))))).all()
+
+
+async def revision(session: AsyncSession) -> int:
+    """Return the spellbook's revision: it grows with every create, update and delete."""
+    return await session.scalar(select(func.max(SpellChange.id))) or 0
+
+
+async def changed_since(session: AsyncSession, since: int) -> tuple[int, set[int]]:
+    """Return the current revision and the ids of the spells changed after revision ``since``."""
+    rows = (
+        await session.execute(
+            select(SpellChange.id, SpellChange.spell_id).where(SpellChange.id > since)
+        )
+    ).all()
+    return max((row.id for row in rows), default=since), {row.spell_id for row in rows}

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, String, Text, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so that migrations can drop what they create on every engine.
 NAMING_CONVENTION = {
@@ -51,7 +68,7 @@ class Spell(Base):
 
     __tablename__ = "spells"
     # Never reuse a deleted spell's id: past findings still name it.
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(255), index=True)
@@ -60,5 +77,160 @@ class Spell(Base):
     error_pattern: Mapped[str] = mapped_column(Text)
     solution_code: Mapped[str] = mapped_column(Text)
     tags: Mapped[str | None] = mapped_column(Text)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    counter_examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    generic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SpellChange(Base):
+    """The spellbook's change log: one row per created, updated or deleted spell.
+
+    Its newest id is the spellbook's revision. A process that compiled the spellbook at revision
+    N patches in just the spells changed after N, so every process sharing the database ranks
+    against the same spellbook without recompiling all of it on every request.
+    """
+
+    __tablename__ = "spell_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spell_id: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One authenticated webhook delivery, and the job queue entry it becomes.
+
+    status: queued → processing → done | failed (retried with backoff until then); ignored for
+    events Grimoire does not analyse. A ``processing`` row whose lease has expired belongs to a
+    worker that died, and is claimed again.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_pull", "repository", "pr_number"),
+        Index("ix_deliveries_received_at", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str | None] = mapped_column(String(100))
+    repository: Mapped[str | None] = mapped_column(String(255))
+    pr_number: Mapped[int | None] = mapped_column(BigInteger)
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    base_sha: Mapped[str | None] = mapped_column(String(64))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    sender: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Analysis(Base):
+    """The analysis of one pull request head: one per (repository, PR number, head SHA)."""
+
+    __tablename__ = "analyses"
+    __table_args__ = (
+        UniqueConstraint("repository", "pr_number", "head_sha", name="uq_analyses_head"),
+        Index("ix_analyses_pull", "repository", "pr_number", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str | None] = mapped_column(
+        String(100), ForeignKey("deliveries.id", ondelete="SET NULL")
+    )
+    repository: Mapped[str] = mapped_column(String(255))
+    pr_number: Mapped[int] = mapped_column(BigInteger)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    base_sha: Mapped[str | None] = mapped_column(String(64))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(20))
+    files_changed: Mapped[int] = mapped_column(Integer, default=0)
+    additions: Mapped[int] = mapped_column(Integer, default=0)
+    deletions: Mapped[int] = mapped_column(Integer, default=0)
+    findings_count: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    report_status: Mapped[str | None] = mapped_column(String(20))
+    report_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    files: Mapped[list[AnalysisFile]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AnalysisFile.position",
+    )
+    findings: Mapped[list[Finding]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Finding.rank",
+    )
+
+
+class AnalysisFile(Base):
+    """One file a pull request head changes."""
+
+    __tablename__ = "analysis_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    old_path: Mapped[str | None] = mapped_column(Text)
+    change_type: Mapped[str] = mapped_column(String(20))
+    binary: Mapped[bool] = mapped_column(Boolean)
+    old_mode: Mapped[str | None] = mapped_column(String(10))
+    new_mode: Mapped[str | None] = mapped_column(String(10))
+    additions: Mapped[int] = mapped_column(Integer)
+    deletions: Mapped[int] = mapped_column(Integer)
+
+
+class Finding(Base):
+    """One error found in a pull request head, and the spell that best explains it.
+
+    The spell's title and solution are copied in, so a finding stays readable after its spell is
+    edited or deleted (``spell_id`` is a plain number, not a foreign key, for the same reason).
+    ``rank`` orders the findings of one analysis, most relevant first.
+    """
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), index=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+    error_type: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(Text)
+    stack_trace: Mapped[str | None] = mapped_column(Text)
+    spell_id: Mapped[int | None] = mapped_column(Integer)
+    spell_title: Mapped[str | None] = mapped_column(String(255))
+    spell_solution: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    why: Mapped[str | None] = mapped_column(Text)
+
+
+def without_nul(text: str | None) -> str | None:
+    """Replace NUL characters, which PostgreSQL text columns cannot hold, with U+FFFD."""
+    return None if text is None else text.replace("\x00", "\ufffd")

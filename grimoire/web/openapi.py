@@ -38,12 +38,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Param:
-    """A query parameter, with its JSON Schema."""
+    """A query or header parameter, with its JSON Schema."""
 
     name: str
     schema: Mapping[str, Any]
     description: str
     required: bool = False
+    location: Literal["query", "header"] = "query"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Operation:
     responses: Mapping[int, Reply]
     body: Any = None
     body_content_type: str = JSON
-    query: tuple[Param, ...] = ()
+    params: tuple[Param, ...] = ()
     auth: bool = False
     database: bool = True
     description: str = ""
@@ -129,7 +130,7 @@ def _operation(
         "summary": op.summary,
         "operationId": operation_id,
         "tags": [op.tag],
-        "parameters": _path_params(route) + [_query_param(param) for param in op.query],
+        "parameters": _path_params(route) + [_param(param) for param in op.params],
         "responses": {
             str(status): _reply(reply, schemas) for status, reply in _all_replies(op).items()
         },
@@ -151,7 +152,7 @@ def _all_replies(op: Operation) -> dict[int, Reply]:
     shared: list[tuple[bool, int, str]] = [
         (op.body is not None, 400, "The body is not valid JSON."),
         (op.body is not None, 413, "The body is larger than this route accepts."),
-        (op.body is not None or bool(op.query), 422, "A field fails validation; see `errors`."),
+        (op.body is not None or _has_query(op), 422, "A field fails validation; see `errors`."),
         (op.auth, 401, "API_TOKEN is set and the bearer token is missing or wrong."),
         (op.database, 503, "The database is unreachable."),
     ]
@@ -159,6 +160,10 @@ def _all_replies(op: Operation) -> dict[int, Reply]:
         if applies and status not in replies:
             replies[status] = Reply(description, ErrorBody)
     return dict(sorted(replies.items()))
+
+
+def _has_query(op: Operation) -> bool:
+    return any(param.location == "query" for param in op.params)
 
 
 def _reply(reply: Reply, schemas: Mapping[Any, Any]) -> dict[str, Any]:
@@ -187,10 +192,10 @@ def _path_params(route: ApiRoute) -> list[dict[str, Any]]:
     ]
 
 
-def _query_param(param: Param) -> dict[str, Any]:
+def _param(param: Param) -> dict[str, Any]:
     return {
         "name": param.name,
-        "in": "query",
+        "in": param.location,
         "required": param.required,
         "description": param.description,
         "schema": dict(param.schema),

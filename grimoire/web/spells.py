@@ -59,7 +59,7 @@ async def update_spell(request: Request) -> Response:
 async def delete_spell(request: Request) -> Response:
     require_writer(request)
     async with resources(request).sessions.begin() as session:
-        await storage.delete_spell(session, request.path_params["spell_id"])
+        await storage.delete_spell(session, request.path_params["spell_id"], now=datetime.now(UTC))
     return Response(status_code=204)
 
 
@@ -107,7 +107,7 @@ routes = [
                 Operation(
                     summary="List spells in id order",
                     tag="spells",
-                    query=PAGE_PARAMS,
+                    params=PAGE_PARAMS,
                     responses={
                         200: Reply(
                             "One page of spells.",

@@ -1,0 +1,88 @@
+"""The compiled spellbook of this process, kept in step with the database.
+
+Compiling 100k spells takes seconds, so it happens once per process. After that, every use
+checks the spellbook's revision (one indexed query) and patches in only the spells changed
+since, so processes sharing one database rank against the same spells.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from grimoire.core.matching import Spellbook, SpellRecord, compile_spellbook
+from grimoire.storage import spells
+from grimoire.storage.tables import Spell
+
+# Past this many changed spells, compiling afresh is cheaper than patching one by one.
+REBUILD_AFTER = 500
+
+
+def spell_record(row: Spell) -> SpellRecord:
+    """Return the matcher's view of a stored spell."""
+    return SpellRecord(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        error_type=row.error_type,
+        error_pattern=row.error_pattern,
+        solution_code=row.solution_code,
+        tags=split_tags(row.tags),
+        examples=tuple(row.examples or ()),
+        counter_examples=tuple(row.counter_examples or ()),
+        generic=row.generic,
+    )
+
+
+def split_tags(tags: str | None) -> tuple[str, ...]:
+    """Split a comma-separated tag string into its non-empty, trimmed tags."""
+    return tuple(tag.strip() for tag in (tags or "").split(",") if tag.strip())
+
+
+class SpellIndex:
+    """The latest compiled spellbook; ``current()`` brings it up to date first."""
+
+    def __init__(self) -> None:
+        self._book: Spellbook | None = None
+        self._revision = -1
+        self._lock = asyncio.Lock()
+
+    @property
+    def revision(self) -> int:
+        """The revision of the spellbook this process holds (-1 before the first load)."""
+        return self._revision
+
+    async def current(self, sessions: async_sessionmaker[AsyncSession]) -> Spellbook:
+        """Return the spellbook as the database has it now."""
+        async with sessions() as session:
+            latest = await spells.revision(session)
+        if self._book is not None and latest == self._revision:
+            return self._book
+        async with self._lock:  # one refresh at a time; the others reuse its result
+            if self._book is None or latest != self._revision:
+                await self._refresh(sessions)
+            assert self._book is not None
+            return self._book
+
+    async def _refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions() as session:
+            latest, changed = await spells.changed_since(session, max(self._revision, 0))
+            if self._book is None or len(changed) > REBUILD_AFTER:
+                rows = await spells.all_spells(session)
+                records = [spell_record(row) for row in rows]
+                book = await asyncio.to_thread(compile_spellbook, records)
+            else:
+                rows = await spells.spells_by_id(session, changed)
+                book = patch(self._book, changed, (spell_record(row) for row in rows))
+        self._book, self._revision = book, latest
+
+
+def patch(book: Spellbook, changed: set[int], current: Iterable[SpellRecord]) -> Spellbook:
+    """Apply changes: spells in ``current`` are upserted, other ``changed`` ids were deleted."""
+    present = {record.id: record for record in current}
+    for spell_id in sorted(changed):
+        record = present.get(spell_id)
+        book = book.with_spell(record) if record is not None else book.without(spell_id)
+    return book

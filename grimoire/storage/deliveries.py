@@ -1,0 +1,271 @@
+"""The deliveries table: durable webhook intake, and the job queue the workers claim from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from grimoire.core.events import Delivery as DeliveryInfo
+from grimoire.errors import DeliveryNotFound
+from grimoire.storage.tables import Delivery, without_nul
+
+QUEUED, PROCESSING, DONE, FAILED, IGNORED = "queued", "processing", "done", "failed", "ignored"
+STATUSES = (QUEUED, PROCESSING, DONE, FAILED, IGNORED)
+
+Intake = Literal["queued", "ignored", "duplicate", "requeued"]
+
+# Any constant works: it only has to be the same number in every process sharing the database.
+_CLAIM_LOCK = 0x6772696D
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery: what a worker needs to process it."""
+
+    id: str
+    event: str
+    action: str | None
+    repository: str | None
+    pr_number: int | None
+    head_sha: str | None
+    base_sha: str | None
+    installation_id: int | None
+    attempts: int
+    received_at: datetime
+
+
+async def record_delivery(
+    session: AsyncSession,
+    delivery_id: str,
+    info: DeliveryInfo,
+    *,
+    payload: bytes,
+    status: Literal["queued", "ignored", "failed"],
+    now: datetime,
+    error: str | None = None,
+) -> Intake:
+    """Store a new delivery; a known id is a duplicate, unless it failed, then it is queued again.
+
+    A redelivery (same ``X-GitHub-Delivery``) of a delivery that failed is how a person retries
+    it from GitHub's UI; anything else seen before must not be processed twice.
+    """
+    values = {
+        "id": delivery_id,
+        "event": info.event,
+        "action": without_nul(info.action),
+        "repository": without_nul(info.repository),
+        "pr_number": info.pr_number,
+        "head_sha": without_nul(info.head_sha),
+        "base_sha": without_nul(info.base_sha),
+        "installation_id": info.installation_id,
+        "sender": without_nul(info.sender),
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": without_nul(error),
+        "payload": payload,
+        "received_at": now,
+        "processed_at": now if status != QUEUED else None,
+        "updated_at": now,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = await session.scalar(
+        insert(Delivery).values(values).on_conflict_do_nothing().returning(Delivery.id)
+    )
+    if inserted is not None:
+        return "queued" if status == QUEUED else "ignored"
+    if status != QUEUED:
+        return "duplicate"
+    requeued = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == FAILED)
+        .values(
+            status=QUEUED, attempts=0, next_attempt_at=now, lease_expires_at=None, updated_at=now
+        )
+    )
+    return "requeued" if requeued.rowcount else "duplicate"  # type: ignore[attr-defined]
+
+
+async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -> Job | None:
+    """Claim the oldest due job and lease it; ``None`` when nothing is due.
+
+    Due: queued and past its ``next_attempt_at``, or processing with an expired lease (its worker
+    died). A job is never claimed while another job for the same pull request is in flight, so one
+    PR's jobs run in order and its report is never written by two workers at once.
+    SQLite: one UPDATE … RETURNING inside BEGIN IMMEDIATE. PostgreSQL: FOR UPDATE SKIP LOCKED, with
+    claims serialized by a transaction advisory lock so the same-PR check sees every claim.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
+    candidate = _due(now).order_by(Delivery.next_attempt_at, Delivery.received_at).limit(1)
+    if postgres:
+        candidate = candidate.with_for_update(skip_locked=True, of=Delivery)
+    claimed = await session.execute(
+        update(Delivery)
+        # correlate(None): the subquery scans the table itself, not the row being updated.
+        .where(Delivery.id == candidate.correlate(None).scalar_subquery())
+        .values(
+            status=PROCESSING,
+            attempts=Delivery.attempts + 1,
+            lease_expires_at=now + lease,
+            updated_at=now,
+        )
+        .returning(*_JOB_COLUMNS)
+    )
+    row = claimed.first()
+    return None if row is None else Job(**row._mapping)
+
+
+async def extend_lease(session: AsyncSession, job_id: str, *, until: datetime) -> None:
+    """Keep a long-running job's lease from expiring while its worker is alive."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == job_id, Delivery.status == PROCESSING)
+        .values(lease_expires_at=until)
+    )
+
+
+async def finish_job(session: AsyncSession, job_id: str, *, now: datetime) -> None:
+    """Mark a job done."""
+    await _settle(session, job_id, status=DONE, now=now, processed_at=now, last_error=None)
+
+
+async def fail_job(session: AsyncSession, job_id: str, *, now: datetime, error: str) -> None:
+    """Mark a job failed for good, with the reason."""
+    await _settle(session, job_id, status=FAILED, now=now, processed_at=now, last_error=error)
+
+
+async def retry_job(
+    session: AsyncSession,
+    job_id: str,
+    *,
+    now: datetime,
+    at: datetime,
+    error: str | None,
+    count_attempt: bool = True,
+) -> None:
+    """Put a job back in the queue, due at ``at``.
+
+    ``count_attempt=False`` gives the attempt back: for waits that are not the job's fault (a rate
+    limit, a shutdown).
+    """
+    values: dict[str, object] = {"next_attempt_at": at, "last_error": error}
+    if not count_attempt:
+        values["attempts"] = Delivery.attempts - 1
+    await _settle(session, job_id, status=QUEUED, now=now, **values)
+
+
+async def requeue(session: AsyncSession, delivery_id: str, *, now: datetime) -> Delivery:
+    """Queue a delivery to run again now (any status but processing), with fresh attempts."""
+    delivery = await get_delivery(session, delivery_id)
+    if delivery.status != PROCESSING:
+        delivery.status = QUEUED
+        delivery.attempts = 0
+        delivery.next_attempt_at = now
+        delivery.lease_expires_at = None
+        delivery.updated_at = now
+        await session.flush()
+    return delivery
+
+
+async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery:
+    """Return one delivery, or raise ``DeliveryNotFound``."""
+    delivery = await session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return delivery
+
+
+async def load_payload(session: AsyncSession, delivery_id: str) -> bytes:
+    """Return a delivery's raw body."""
+    payload = await session.scalar(select(Delivery.payload).where(Delivery.id == delivery_id))
+    if payload is None:
+        raise DeliveryNotFound(delivery_id)
+    return payload
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    skip: int,
+    limit: int,
+    status: str | None = None,
+    repository: str | None = None,
+) -> tuple[Sequence[Delivery], int]:
+    """Return one page of deliveries, newest first, and how many match in all."""
+    conditions = []
+    if status is not None:
+        conditions.append(Delivery.status == status)
+    if repository is not None:
+        conditions.append(Delivery.repository == repository)
+    total = await session.scalar(select(func.count()).select_from(Delivery).where(*conditions))
+    page = await session.scalars(
+        select(Delivery)
+        .where(*conditions)
+        .order_by(Delivery.received_at.desc(), Delivery.id)
+        .offset(skip)
+        .limit(limit)
+    )
+    return page.all(), total or 0
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """Return how many deliveries are in each status."""
+    rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return dict(rows.tuples())
+
+
+async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """Return when the longest-waiting due job was due (the queue's lag), if any."""
+    return await session.scalar(select(func.min(Delivery.next_attempt_at)).where(_is_due(now)))
+
+
+_JOB_COLUMNS = (
+    Delivery.id,
+    Delivery.event,
+    Delivery.action,
+    Delivery.repository,
+    Delivery.pr_number,
+    Delivery.head_sha,
+    Delivery.base_sha,
+    Delivery.installation_id,
+    Delivery.attempts,
+    Delivery.received_at,
+)
+
+
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Delivery.status == QUEUED, Delivery.next_attempt_at <= now),
+        and_(Delivery.status == PROCESSING, Delivery.lease_expires_at < now),
+    )
+
+
+def _due(now: datetime) -> Select[str]:
+    busy = aliased(Delivery)
+    same_pull_in_flight = exists().where(
+        busy.status == PROCESSING,
+        busy.lease_expires_at >= now,
+        busy.repository == Delivery.repository,
+        busy.pr_number == Delivery.pr_number,
+        busy.id != Delivery.id,
+    )
+    return select(Delivery.id).where(_is_due(now), ~same_pull_in_flight)
+
+
+async def _settle(
+    session: AsyncSession, job_id: str, *, status: str, now: datetime, **values: object
+) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == job_id)
+        .values(status=status, lease_expires_at=None, updated_at=now, **values)
+    )

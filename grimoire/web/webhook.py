@@ -1,0 +1,156 @@
+"""POST /webhook: signed GitHub deliveries in, durably queued, acknowledged within milliseconds.
+
+Intake: read at most 25 MiB → verify the signature over the raw bytes → decode the few fields we
+use → commit the delivery → 202. GitHub waits at most 10 seconds and never retries on its own, so
+nothing slow happens here: the worker does the rest.
+https://docs.github.com/en/webhooks/using-webhooks/best-practices-for-using-webhooks
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from grimoire.core.events import Delivery, decode_delivery, wants_analysis
+from grimoire.core.signature import verify_signature
+from grimoire.errors import InvalidPayload, InvalidSignature, WebhookNotConfigured
+from grimoire.resources import Resources, resources
+from grimoire.storage import deliveries
+from grimoire.web.bodies import read_body
+from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
+from grimoire.web.responses import JSONResponse
+from grimoire.web.schemas import ErrorBody
+
+WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+_MAX_HEADER = 100
+
+
+class WebhookAck(msgspec.Struct, frozen=True):
+    """What became of a delivery."""
+
+    status: Literal["queued", "ignored", "duplicate", "pong"]
+    delivery_id: str
+    event: str
+
+
+async def receive_webhook(request: Request) -> Response:
+    res = resources(request)
+    secrets = res.settings.webhook_secrets
+    if not secrets:
+        raise WebhookNotConfigured()
+    body = await read_body(request, limit=WEBHOOK_BODY_LIMIT)
+    check_signature(secrets, body, request)
+    event, delivery_id = (
+        required_header(request, "x-github-event"),
+        required_header(request, "x-github-delivery"),
+    )
+    info = await decode_or_record(res, delivery_id, event, body)
+    status: Literal["queued", "ignored"] = "queued" if wants_analysis(info) else "ignored"
+    now = datetime.now(UTC)
+    async with res.sessions.begin() as session:
+        outcome = await deliveries.record_delivery(
+            session, delivery_id, info, payload=body, status=status, now=now
+        )
+    if outcome in ("queued", "requeued"):
+        res.jobs_ready.set()
+        return ack(202, "queued", delivery_id, event)
+    if event == "ping":
+        return ack(200, "pong", delivery_id, event)
+    if outcome == "duplicate":
+        return ack(200, "duplicate", delivery_id, event)
+    return ack(202, "ignored", delivery_id, event)
+
+
+def check_signature(secrets: tuple[str, ...], body: bytes, request: Request) -> None:
+    """Raise ``InvalidSignature`` unless ``X-Hub-Signature-256`` verifies ``body``."""
+    header = request.headers.get("x-hub-signature-256")
+    if verify_signature(secrets, body, header):
+        return
+    if header is None and "x-hub-signature" in request.headers:
+        raise InvalidSignature("a sha1 signature alone is not accepted: send X-Hub-Signature-256")
+    if header is None:
+        raise InvalidSignature("the X-Hub-Signature-256 header is missing")
+    raise InvalidSignature("X-Hub-Signature-256 does not match the body and the webhook secret")
+
+
+def required_header(request: Request, name: str) -> str:
+    """Return a header GitHub always sends, or raise ``InvalidPayload`` (400)."""
+    value = request.headers.get(name, "").strip()
+    if not value:
+        raise InvalidPayload(f"the {name} header is missing")
+    if len(value) > _MAX_HEADER or not value.isprintable():
+        raise InvalidPayload(f"the {name} header is not a valid value")
+    return value
+
+
+async def decode_or_record(res: Resources, delivery_id: str, event: str, body: bytes) -> Delivery:
+    """Decode the payload; an authenticated but unusable one is recorded as failed, then 400."""
+    try:
+        return decode_delivery(event, body)
+    except InvalidPayload as exc:
+        async with res.sessions.begin() as session:
+            await deliveries.record_delivery(
+                session,
+                delivery_id,
+                Delivery(event=event),
+                payload=body,
+                status="failed",
+                now=datetime.now(UTC),
+                error=exc.detail,
+            )
+        raise
+
+
+def ack(status_code: int, status: Any, delivery_id: str, event: str) -> JSONResponse:
+    return JSONResponse(WebhookAck(status, delivery_id, event), status_code=status_code)
+
+
+_HEADERS = (
+    Param(
+        "X-GitHub-Event", {"type": "string"}, "The event name, e.g. pull_request.", True, "header"
+    ),
+    Param("X-GitHub-Delivery", {"type": "string"}, "The delivery's unique id.", True, "header"),
+    Param(
+        "X-Hub-Signature-256",
+        {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+        "HMAC-SHA256 of the raw body with the webhook secret.",
+        True,
+        "header",
+    ),
+)
+
+routes = [
+    ApiRoute(
+        "/webhook",
+        name="webhook",
+        operations={
+            "POST": (
+                receive_webhook,
+                Operation(
+                    summary="Receive a GitHub webhook delivery",
+                    tag="webhook",
+                    description=(
+                        "Verifies the signature, stores the delivery durably and answers before "
+                        "any analysis runs. A delivery id seen before is a duplicate, unless that "
+                        "delivery failed: then it is queued again (GitHub's redeliver button)."
+                    ),
+                    body=dict[str, Any],
+                    params=_HEADERS,
+                    responses={
+                        200: Reply("A ping, or a delivery already received.", WebhookAck),
+                        202: Reply("Queued for analysis, or recorded as ignored.", WebhookAck),
+                        400: Reply("A header is missing, or the body is unusable.", ErrorBody),
+                        401: Reply("The signature is missing or wrong.", ErrorBody),
+                        503: Reply(
+                            "No webhook secret is configured, or the database is down.", ErrorBody
+                        ),
+                    },
+                ),
+            )
+        },
+    )
+]

@@ -1,0 +1,163 @@
+"""The worker: claims queued deliveries, runs the pipeline on each, settles the outcome.
+
+Each claimed job is leased; a heartbeat renews the lease while the job runs, so a job whose
+process died (``kill -9``) is claimed again once its lease expires and nothing is lost. Failures
+are retried with exponential backoff and jitter, up to ``DELIVERY_MAX_ATTEMPTS``; rate limits
+wait for the reset without spending an attempt; permanent GitHub refusals fail at once. On
+shutdown, in-flight jobs get a bounded time to finish, then go back to the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from grimoire.errors import GitHubRateLimited, GitHubRejected
+from grimoire.resources import Resources
+from grimoire.storage import deliveries
+from grimoire.storage.deliveries import Job
+
+log = logging.getLogger(__name__)
+
+Pipeline = Callable[[Resources, Job], Awaitable[None]]
+
+POLL_SECONDS = 1.0
+DRAIN_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 15 * 60.0
+
+
+def retry_delay(attempt: int, *, base: float, jitter: float) -> float:
+    """Return seconds to wait before attempt ``attempt + 1``: doubling, capped, with jitter.
+
+    ``jitter`` in [0, 1] picks a point in the upper half of the window ("equal jitter"), so
+    retries from many jobs spread out but none comes back sooner than half the backoff.
+    """
+    window = min(MAX_BACKOFF_SECONDS, base * 2.0 ** max(0, attempt - 1))
+    return window / 2 + window / 2 * jitter
+
+
+async def run_workers(
+    res: Resources, *, stop: asyncio.Event, pipeline: Pipeline, concurrency: int
+) -> None:
+    """Run ``concurrency`` job loops until ``stop`` is set, then drain within a bound."""
+    loops = [
+        asyncio.create_task(_job_loop(res, stop, pipeline), name=f"grimoire-worker-{n}")
+        for n in range(concurrency)
+    ]
+    await stop.wait()
+    res.jobs_ready.set()  # wake idle loops so they notice the stop
+    _, pending = await asyncio.wait(loops, timeout=DRAIN_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if pending:
+        log.warning("%d job(s) did not finish within %ss; requeued", len(pending), DRAIN_SECONDS)
+
+
+async def _job_loop(res: Resources, stop: asyncio.Event, pipeline: Pipeline) -> None:
+    while not stop.is_set():
+        try:
+            job = await claim(res)
+        except Exception:  # a database outage must not kill the loop: wait and try again
+            log.exception("could not claim a job")
+            job = None
+        if job is None:
+            await _wait_for_work(res, stop)
+            continue
+        await run_job(res, job, pipeline)
+
+
+async def claim(res: Resources) -> Job | None:
+    """Claim the next due job, if any."""
+    lease = timedelta(seconds=res.settings.job_lease_seconds)
+    async with res.sessions.begin() as session:
+        return await deliveries.claim_job(session, now=datetime.now(UTC), lease=lease)
+
+
+async def run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
+    """Run the pipeline on one claimed job and record what happened."""
+    if job.attempts > res.settings.delivery_max_attempts:
+        # Claimed again after its lease expired that many times: its process keeps dying on it.
+        await _settle(
+            res, deliveries.fail_job, job, error=f"gave up after {job.attempts - 1} attempts"
+        )
+        return
+    heartbeat = asyncio.create_task(_heartbeat(res, job))
+    try:
+        await pipeline(res, job)
+    except asyncio.CancelledError:
+        await asyncio.shield(_release(res, job))
+        raise
+    except GitHubRateLimited as exc:
+        log.info("job %s rate limited until %s", job.id, exc.retry_at.isoformat())
+        await _retry(res, job, at=exc.retry_at, error=exc.detail, count_attempt=False)
+    except GitHubRejected as exc:
+        log.warning("job %s failed for good: %s", job.id, exc.detail)
+        await _settle(res, deliveries.fail_job, job, error=exc.detail)
+    except Exception as exc:
+        await _handle_failure(res, job, exc)
+    else:
+        await _settle(res, deliveries.finish_job, job)
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+
+
+async def _handle_failure(res: Resources, job: Job, exc: Exception) -> None:
+    error = f"{type(exc).__name__}: {exc}"
+    if job.attempts >= res.settings.delivery_max_attempts:
+        log.error("job %s failed after %d attempts", job.id, job.attempts, exc_info=exc)
+        await _settle(res, deliveries.fail_job, job, error=error)
+        return
+    delay = retry_delay(job.attempts, base=res.settings.retry_base_seconds, jitter=random.random())
+    log.warning(
+        "job %s attempt %d failed, retrying in %.0fs: %s", job.id, job.attempts, delay, error
+    )
+    await _retry(res, job, at=datetime.now(UTC) + timedelta(seconds=delay), error=error)
+
+
+async def _retry(
+    res: Resources, job: Job, *, at: datetime, error: str | None, count_attempt: bool = True
+) -> None:
+    async with res.sessions.begin() as session:
+        await deliveries.retry_job(
+            session, job.id, now=datetime.now(UTC), at=at, error=error, count_attempt=count_attempt
+        )
+
+
+async def _release(res: Resources, job: Job) -> None:
+    """Give an interrupted job back to the queue, due now, without spending its attempt."""
+    try:
+        await _retry(res, job, at=datetime.now(UTC), error=None, count_attempt=False)
+    except Exception:  # the lease still expires, and the job is claimed again then
+        log.exception("could not release job %s; it runs again when its lease expires", job.id)
+
+
+async def _settle(
+    res: Resources, settle: Callable[..., Awaitable[None]], job: Job, **extra: str
+) -> None:
+    async with res.sessions.begin() as session:
+        await settle(session, job.id, now=datetime.now(UTC), **extra)
+
+
+async def _heartbeat(res: Resources, job: Job) -> None:
+    lease = timedelta(seconds=res.settings.job_lease_seconds)
+    while True:
+        await asyncio.sleep(lease.total_seconds() / 3)
+        try:
+            async with res.sessions.begin() as session:
+                await deliveries.extend_lease(session, job.id, until=datetime.now(UTC) + lease)
+        except Exception:
+            log.exception("could not renew the lease of job %s", job.id)
+
+
+async def _wait_for_work(res: Resources, stop: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(res.jobs_ready.wait(), timeout=POLL_SECONDS)
+    if not stop.is_set():
+        res.jobs_ready.clear()
