@@ -1,9 +1,10 @@
-"""The ``grimoire`` command: serve, db. Thin: parse arguments, build Settings, call the edge."""
+"""The ``grimoire`` command (serve, worker, db): parse arguments, build Settings, call the edge."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -42,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--no-access-log", action="store_true", help="skip per-request logs")
     serve_cmd.set_defaults(command=serve)
 
+    worker_cmd = commands.add_parser("worker", help="process queued deliveries (no HTTP)")
+    worker_cmd.add_argument(
+        "--concurrency", type=int, default=None, help="job loops (default: WORKER_CONCURRENCY)"
+    )
+    worker_cmd.set_defaults(command=worker)
+
     db_cmd = commands.add_parser("db", help="database schema migrations")
     db_actions = db_cmd.add_subparsers(required=True, metavar="ACTION")
     up = db_actions.add_parser("upgrade", help="upgrade the schema (default: to the newest)")
@@ -72,6 +79,26 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         from grimoire.app import create_app
 
         uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+def worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run job loops until SIGINT or SIGTERM, then drain in-flight jobs and exit."""
+    from grimoire.app import open_resources
+    from grimoire.pipeline import process_job
+    from grimoire.worker import run_workers
+
+    concurrency = args.concurrency if args.concurrency is not None else settings.worker_concurrency
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_resources(settings) as res:
+            await run_workers(res, stop=stop, pipeline=process_job, concurrency=max(1, concurrency))
+
+    asyncio.run(run())
     return 0
 
 
