@@ -31,14 +31,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 FIELD_WEIGHTS: Mapping[str, float] = {
-    "error_type": 3.0,
-    "title": 2.0,
-    "pattern": 2.0,
-    "tags": 1.5,
-    "description": 0.5,
+    "error_type": 1.0,
+    "title": 2.5,
+    "pattern": 3.0,
+    "tags": 1.0,
+    "description": 1.0,
 }
 NOMINAL_LENGTHS: Mapping[str, float] = {
-    "error_type": 3.0,
+    "error_type": 1.0,
     "title": 8.0,
     "pattern": 8.0,
     "tags": 3.0,
@@ -58,18 +58,23 @@ Fields = Mapping[str, Iterable[str]]
 
 
 def term_shares(fields: Fields) -> dict[str, int]:
-    """Return each term's quantised share of a document (BM25F saturated, summing to ~1)."""
-    weighted: dict[str, float] = {}
-    for name, tokens in fields.items():
-        counts = Counter(tokens)
-        length = sum(counts.values())
-        norm = 1 - B + B * length / NOMINAL_LENGTHS[name]
-        for term in sorted(counts):
-            gain = FIELD_WEIGHTS[name] * counts[term] / norm
-            weighted[term] = weighted.get(term, 0.0) + gain
-    saturated = {term: wtf * (K1 + 1) / (wtf + K1) for term, wtf in weighted.items()}
-    total = sum(saturated[term] for term in sorted(saturated))
-    return {term: max(1, round(value / total * SHARE_SCALE)) for term, value in saturated.items()}
+    """Return each term's quantised share of a document (BM25 per field, fields weighted).
+
+    Each non-empty field holds a fixed part of the document's mass, ``FIELD_WEIGHTS`` normalised
+    over the fields present, split among its terms by their BM25 saturated frequency: a long
+    description cannot drown the error type and the pattern in many weak words.
+    """
+    present = {name: Counter(tokens) for name, tokens in fields.items()}
+    present = {name: counts for name, counts in present.items() if counts}
+    total_weight = sum(FIELD_WEIGHTS[name] for name in present)
+    shares: dict[str, float] = {}
+    for name, counts in present.items():
+        norm = 1 - B + B * sum(counts.values()) / NOMINAL_LENGTHS[name]
+        saturated = {t: c * (K1 + 1) / (c + K1 * norm) for t, c in sorted(counts.items())}
+        mass = FIELD_WEIGHTS[name] / total_weight / sum(saturated.values())
+        for term, value in saturated.items():
+            shares[term] = shares.get(term, 0.0) + value * mass
+    return {term: max(1, round(value * SHARE_SCALE)) for term, value in shares.items()}
 
 
 def _key(doc_id: int, share: int) -> int:

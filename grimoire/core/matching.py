@@ -4,8 +4,9 @@ The score of a spell for an error payload (every part is in [0, 1], so the score
 
     score = W_PATTERN * P + W_TYPE * T + W_KEYWORDS * K
 
-- P is 1 when the spell's pattern matches a line of the payload's message or stack trace
-  (``regexsets`` explains the line semantics);
+- P is 1 when the spell's pattern matches a line of the payload's message (alone, or as the
+  ``ErrorType: message`` line tools print) or of its stack trace (``regexsets`` explains the line
+  semantics);
 - T is 1 when the error types are equal, ignoring case, or when one is the last dotted part of
   the other (``NullPointerException`` and ``java.lang.NullPointerException``);
 - K is the keyword similarity of ``keywords`` between the payload's words (error type and message
@@ -33,11 +34,12 @@ from grimoire.errors import FieldError, SpellNotFound
 W_PATTERN = 0.55
 W_TYPE = 0.15
 W_KEYWORDS = 0.30
-RELEVANCE_FLOOR = 0.25
+RELEVANCE_FLOOR = 0.30
 """The lowest score returned. A pattern hit alone (0.55) always clears it. Without one, a spell
-needs keyword evidence: K >= 0.34 when the error types agree (0.15 + 0.30 * K), and K >= 0.84
-when they do not, so an error that only shares its type or a few common words with a spell gets
-no match rather than a wrong one. Calibrated on tests/quality (see test_quality.py)."""
+needs strong keyword evidence: K >= 0.5 when the error types agree (0.15 + 0.30 * K), which a
+different error of the same type does not reach (at most K = 0.41 on tests/quality), and K = 1
+when they do not. So an error that only shares its type and a few words with a spell gets no
+match rather than a wrong one."""
 QUERY_WEIGHTS = (("error_type", 1.0), ("message", 1.0), ("stack_trace", 0.7), ("context", 0.5))
 WHY_TERMS = 5
 
@@ -168,7 +170,7 @@ def rank_spells(payload: ErrorPayload, book: Spellbook, *, limit: int = 5) -> li
     """Return the best spells for ``payload`` above the relevance floor, best first."""
     terms = book._keywords.query_terms(payload_terms(payload))
     similarity = book._keywords.similarities(terms)
-    hits = frozenset(book.search(f"{payload.message}\n{payload.stack_trace}"))
+    hits = frozenset(book.search(pattern_text(payload)))
     scored: list[tuple[float, int]] = []
     for spell_id in hits | similarity.keys():
         spell = book._spells[spell_id]
@@ -208,6 +210,13 @@ def _match(
         terms=tuple(term for term, _ in parts[:WHY_TERMS]),
     )
     return Match(spell_id=spell_id, title=spell.title, score=score, why=why)
+
+
+def pattern_text(payload: ErrorPayload) -> str:
+    """Return the lines patterns are matched against: the message (also as the ``Type: message``
+    line tools print), then the stack trace."""
+    line = f"{payload.error_type}: {payload.message}" if payload.error_type else ""
+    return "\n".join((payload.message, line, payload.stack_trace))
 
 
 def payload_terms(payload: ErrorPayload) -> dict[str, float]:

@@ -41,7 +41,7 @@ like a SyntaxError's, is short; a long traceback is found forward from its heade
 _NAME = r"(?:[a-z_$][\w$]*\.)*[A-Z][\w$]*(?:Error|Exception|Fault|Failure|Interrupt|Exit)|Error"
 _EXCEPTION = re.compile(
     rf"\s*(?:Uncaught |Exception in thread \"[^\"]*\" |Caused by: )?"
-    rf"(?P<type>{_NAME}|[A-Z][\w$]* (?=\[\w*Error\]))(?: ?\[\w*Error\])?(?:: ?(?P<msg>.*))?"
+    rf"(?P<type>{_NAME}|[A-Z][\w$]* (?=\[\w*Error\]))(?: ?\[\w+\])?(?:: ?(?P<msg>.*))?"
 )
 _THREAD = re.compile(r"Exception in thread \"[^\"]*\" (?P<type>[\w$.]+)(?:: ?(?P<msg>.*))?")
 _TRACEBACK = re.compile(r"\s*Traceback \(most recent call last\):")
@@ -88,7 +88,8 @@ _TRIGGERS = re2.compile(
         (
             r"\s*Traceback \(most recent call last\):",
             r"\s*(?:Uncaught |Exception in thread \"[^\"]*\" |Caused by: )?(?:(?:[\w$]+\.)*"
-            r"[A-Z][\w$]*(?:Error|Exception|Fault|Failure|Interrupt|Exit)|Error)(?::|$)",
+            r"[A-Z][\w$]*(?:Error|Exception|Fault|Failure|Interrupt|Exit)|Error)"
+            r"(?: \[\w+\])?(?::|$)",
             r"\s*[A-Z][\w$]* ?\[\w*Error\]: ",
             r".+?:\d+: [A-Z]\w*Warning: ",
             r"E  ",

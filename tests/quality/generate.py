@@ -164,8 +164,7 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
         "Test assertion failed",
         {
             "test_math.py": (
-                "def add(a, b):\n    return a - b\n\n"
-                "def test_add():\n    assert add(1, 2) == 3\n"
+                "def add(a, b):\n    return a - b\n\ndef test_add():\n    assert add(1, 2) == 3\n"
             )
         },
         f"{VENV_PY} -m pytest -q -p no:cacheprovider -p no:asyncio test_math.py",
@@ -527,11 +526,65 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
         "Process completed with a non-zero exit code",
         {
             "ci.sh": (
-                "echo 'Run ./scripts/check'\n"
-                "echo '##[error]Process completed with exit code 2.'\n"
+                "echo 'Run ./scripts/check'\necho '##[error]Process completed with exit code 2.'\n"
             )
         },
         "bash ci.sh",
+    ),
+    (
+        "py_pytest_assert_message",
+        "Test assertion failed",
+        {
+            "test_api.py": (
+                "def status():\n    return 500\n\n"
+                "def test_status():\n    assert status() == 200, 'health check failed'\n"
+            )
+        },
+        f"{VENV_PY} -m pytest -q -p no:cacheprovider -p no:asyncio test_api.py",
+    ),
+    (
+        "py_env_key_error",
+        "Missing dictionary key",
+        {"app.py": "import os\nprint(os.environ['DATABASE_URL'])\n"},
+        "env -u DATABASE_URL python3 app.py",
+    ),
+    (
+        "js_esm_module_not_found",
+        "Node cannot find module",
+        {"app.mjs": "import { helper } from './helpers.js';\nhelper();\n"},
+        "node app.mjs",
+    ),
+    (
+        "java_list_index",
+        "Java array index out of bounds",
+        {
+            "Main.java": (
+                "import java.util.*;\npublic class Main {\n"
+                "  public static void main(String[] args) {\n"
+                "    List<String> l = new ArrayList<>();\n    l.get(5);\n  }\n}\n"
+            )
+        },
+        "javac Main.java && java Main",
+    ),
+    ("none_py_not_iterable", None, {"app.py": "for x in 5:\n    print(x)\n"}, f"{PY} app.py"),
+    (
+        "none_py_str_attribute",
+        None,
+        {"app.py": "name = 'grimoire'\nname.append('!')\n"},
+        f"{PY} app.py",
+    ),
+    ("none_py_math_domain", None, {"app.py": "import math\nmath.sqrt(-1)\n"}, f"{PY} app.py"),
+    (
+        "none_c_no_member",
+        None,
+        {"main.c": "struct point { int x; };\nint main(void) { struct point p; return p.y; }\n"},
+        "gcc -c main.c",
+    ),
+    (
+        "none_rust_unresolved",
+        None,
+        {"main.rs": 'fn main() {\n    println!("{}", missing_value);\n}\n'},
+        "rustc main.rs",
     ),
     ("none_ok_program", None, {"app.py": "print('all good')\n"}, f"{PY} app.py"),
     (

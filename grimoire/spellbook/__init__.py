@@ -1,0 +1,75 @@
+"""The starter spellbook shipped with Grimoire: YAML files of known errors, one per ecosystem.
+
+``parse_spellbook`` is pure (text in, drafts out); ``load_starter_spellbook`` reads the files
+shipped in this package. A draft has no id: the database gives one when it is stored, and
+``SpellDraft.record(spell_id)`` makes the matcher's ``SpellRecord`` from it.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import msgspec
+import yaml
+
+from grimoire.core.matching import SpellRecord
+
+STARTER_FILES = (
+    "python.yaml",
+    "javascript.yaml",
+    "c_cpp.yaml",
+    "rust.yaml",
+    "go.yaml",
+    "java.yaml",
+    "docker.yaml",
+    "ci.yaml",
+)
+
+
+class SpellDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A spell before it is stored: every field of a spell but its id."""
+
+    title: str
+    description: str
+    error_type: str
+    error_pattern: str
+    solution_code: str
+    tags: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    generic: bool = False
+
+    def record(self, spell_id: int) -> SpellRecord:
+        """Return this draft as the matcher's record with the given id."""
+        return SpellRecord(id=spell_id, **msgspec.structs.asdict(self))
+
+    @property
+    def tag_string(self) -> str:
+        """The tags as the API writes them: comma-separated."""
+        return ",".join(self.tags)
+
+
+def parse_spellbook(text: str) -> list[SpellDraft]:
+    """Parse a YAML list of spells; raise ``ValueError`` naming the entry that is malformed."""
+    data = yaml.safe_load(text)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ValueError("a spellbook file is a YAML list of spells")
+    drafts = []
+    for index, entry in enumerate(data):
+        try:
+            drafts.append(msgspec.convert(entry, SpellDraft))
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"spell [{index}]: {exc}") from exc
+    return drafts
+
+
+def load_starter_spellbook() -> list[SpellDraft]:
+    """Return the spells shipped in this package, file by file in ``STARTER_FILES`` order."""
+    folder = resources.files(__name__)
+    return [
+        draft
+        for name in STARTER_FILES
+        for draft in parse_spellbook(folder.joinpath(name).read_text(encoding="utf-8"))
+    ]
