@@ -1,0 +1,258 @@
+"""decode_delivery: the few fields Grimoire uses, taken exactly from any GitHub payload."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grimoire.core.events import ANALYSED_ACTIONS, Delivery, decode_delivery, wants_analysis
+from grimoire.errors import InvalidPayload
+
+FIXTURES = Path("/work/shared/fixtures/webhooks")
+FIXTURE_FILES = sorted(FIXTURES.glob("*/*.json"))
+EXAMPLES = settings(max_examples=150)
+MAX_ID = 2**63 - 1
+
+# JSON as GitHub could send it: any Unicode but lone surrogates, numbers of any size.
+unicode = st.characters(exclude_categories=("Cs",))
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(unicode, max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(unicode), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+# Names decode_delivery reads at the top level: random extra fields never use them.
+TOP_LEVEL = {"action", "pull_request", "repository", "installation", "sender"}
+
+
+def with_extras(declared: set[str], fields: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """``fields`` plus random fields whose names are not ``declared``."""
+    names = st.text(unicode, max_size=12).filter(lambda name: name not in declared | TOP_LEVEL)
+    return st.dictionaries(names, json_values, max_size=4).map(lambda extra: extra | fields)
+
+
+def objects(declared: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """A JSON object with the ``declared`` fields (drawn) and random others."""
+    drawn = st.fixed_dictionaries(declared)
+    return drawn.flatmap(lambda fields: with_extras(set(declared), fields))
+
+
+def optional(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Absent (``...``), JSON null, or a value."""
+    return st.one_of(st.just(...), st.none(), value)
+
+
+ids = st.integers(1, MAX_ID)
+shas = st.text(unicode, min_size=1, max_size=64)
+names = st.text(unicode, max_size=255)
+actions = st.one_of(st.sampled_from(sorted(ANALYSED_ACTIONS)), st.text(unicode, max_size=100))
+repositories = objects({"full_name": names, "id": ids})
+installations = objects({"id": ids})
+senders = objects({"login": names})
+
+
+@st.composite
+def pull_request_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    """A pull_request event body: what we read, at any valid value, among random extra fields."""
+    pull = draw(
+        objects({"number": ids, "head": objects({"sha": shas}), "base": objects({"sha": shas})})
+    )
+    payload = draw(
+        objects({"action": actions, "pull_request": st.just(pull), "repository": repositories})
+    )
+    for key, strategy in (("installation", installations), ("sender", senders)):
+        value = draw(optional(strategy))
+        if value is not ...:
+            payload[key] = value
+    return payload
+
+
+def encode(payload: Any, *, ascii_only: bool = False) -> bytes:
+    return json.dumps(payload, ensure_ascii=ascii_only).encode()
+
+
+def nested(payload: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(key)  # type: ignore[assignment]
+    return payload
+
+
+def expected_delivery(event: str, payload: dict[str, Any]) -> Delivery:
+    """What decode_delivery must return, read straight from the payload."""
+    pull = event == "pull_request"
+    return Delivery(
+        event=event,
+        action=payload.get("action"),
+        repository=nested(payload, "repository", "full_name"),
+        pr_number=nested(payload, "pull_request", "number") if pull else None,
+        head_sha=nested(payload, "pull_request", "head", "sha") if pull else None,
+        base_sha=nested(payload, "pull_request", "base", "sha") if pull else None,
+        installation_id=nested(payload, "installation", "id"),
+        sender=nested(payload, "sender", "login"),
+    )
+
+
+# Property: for any pull_request payload, the PR reference (repository, number, head and base SHA,
+# action, installation, sender) is exactly the payload's, whatever else the payload carries and
+# however it is encoded.
+@EXAMPLES
+@given(payload=pull_request_payloads(), ascii_only=st.booleans())
+def test_pull_request_fields_are_exactly_the_payloads(
+    payload: dict[str, Any], ascii_only: bool
+) -> None:
+    delivery = decode_delivery("pull_request", encode(payload, ascii_only=ascii_only))
+    assert delivery == expected_delivery("pull_request", payload)
+    assert wants_analysis(delivery) is (payload["action"] in ANALYSED_ACTIONS)
+
+
+# Property: any other event decodes leniently: whatever is present of action, repository,
+# installation and sender is taken, nothing is required, the PR fields stay empty.
+@EXAMPLES
+@given(
+    event=st.sampled_from(["push", "ping", "issue_comment", "check_run", "installation", "x"]),
+    action=optional(st.text(unicode, max_size=100)),
+    repository=optional(repositories),
+    installation=optional(installations),
+    sender=optional(senders),
+    base=objects({}),
+)
+def test_other_events_decode_leniently(
+    event: str, action: Any, repository: Any, installation: Any, sender: Any, base: dict[str, Any]
+) -> None:
+    payload = dict(base)
+    known = {"action": action, "repository": repository, "installation": installation}
+    for key, value in (known | {"sender": sender}).items():
+        if value is not ...:
+            payload[key] = value
+    delivery = decode_delivery(event, encode(payload))
+    assert delivery == expected_delivery(event, payload)
+    assert not wants_analysis(delivery)
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_real_payload_decodes(path: Path) -> None:
+    event = path.parent.name
+    body = path.read_bytes()
+    delivery = decode_delivery(event, body)
+    assert delivery == expected_delivery(event, json.loads(body))
+    if event == "pull_request":
+        assert delivery.repository == "Codertocat/Hello-World"
+        assert delivery.pr_number == 2
+        assert delivery.head_sha and delivery.base_sha
+
+
+def test_fixtures_are_there() -> None:
+    events = {path.parent.name for path in FIXTURE_FILES}
+    assert {"pull_request", "ping", "push"} <= events
+    assert len(FIXTURE_FILES) >= 30
+
+
+OPENED = json.loads((FIXTURES / "pull_request" / "opened.1.json").read_bytes())
+
+
+def without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
+    copied = copy.deepcopy(payload)
+    parent = copied
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    return copied
+
+
+def replaced(payload: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
+    copied = copy.deepcopy(payload)
+    parent = copied
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return copied
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("action",),
+        ("pull_request",),
+        ("pull_request", "number"),
+        ("pull_request", "head"),
+        ("pull_request", "head", "sha"),
+        ("pull_request", "base"),
+        ("pull_request", "base", "sha"),
+        ("repository",),
+        ("repository", "full_name"),
+    ],
+    ids="/".join,
+)
+def test_pull_request_missing_what_we_need_is_invalid(path: tuple[str, ...]) -> None:
+    with pytest.raises(InvalidPayload, match="lacks what Grimoire needs"):
+        decode_delivery("pull_request", encode(without(OPENED, *path)))
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (None, ("action",)),
+        ("x" * 101, ("action",)),
+        (None, ("pull_request",)),
+        (0, ("pull_request", "number")),
+        (-2, ("pull_request", "number")),
+        (2**63, ("pull_request", "number")),
+        ("2", ("pull_request", "number")),
+        (2.5, ("pull_request", "number")),
+        (True, ("pull_request", "number")),
+        ("", ("pull_request", "head", "sha")),
+        ("a" * 65, ("pull_request", "head", "sha")),
+        (None, ("pull_request", "base", "sha")),
+        ("o/" + "r" * 254, ("repository", "full_name")),
+        (None, ("repository",)),
+        ({"id": 0}, ("installation",)),
+        ({"login": None}, ("sender",)),
+    ],
+)
+def test_pull_request_with_unusable_values_is_invalid(value: Any, path: tuple[str, ...]) -> None:
+    with pytest.raises(InvalidPayload):
+        decode_delivery("pull_request", encode(replaced(OPENED, value, *path)))
+
+
+@pytest.mark.parametrize("event", ["pull_request", "push", "ping"])
+@pytest.mark.parametrize(
+    "body", [b"", b"Hello, World!", b"{", b'{"action": "opened"', b"\xff\xfe", b"{}{}"]
+)
+def test_not_json_is_invalid(event: str, body: bytes) -> None:
+    with pytest.raises(InvalidPayload):
+        decode_delivery(event, body)
+
+
+@pytest.mark.parametrize("event", ["pull_request", "push"])
+@pytest.mark.parametrize("body", [b"[]", b'"opened"', b"42", b"null", b"true"])
+def test_json_that_is_not_an_object_is_invalid(event: str, body: bytes) -> None:
+    with pytest.raises(InvalidPayload):
+        decode_delivery(event, body)
+
+
+def test_an_empty_object_is_enough_for_other_events() -> None:
+    assert decode_delivery("push", b"{}") == Delivery(event="push")
+    assert decode_delivery("ping", b'{"zen": "Design for failure."}') == Delivery(event="ping")
+
+
+def test_only_pull_request_events_with_analysed_actions_want_analysis() -> None:
+    for action in ANALYSED_ACTIONS:
+        assert wants_analysis(Delivery(event="pull_request", action=action))
+        assert not wants_analysis(Delivery(event="issues", action=action))
+    assert not wants_analysis(Delivery(event="pull_request", action="closed"))
+    assert not wants_analysis(Delivery(event="pull_request"))
