@@ -24,6 +24,7 @@ from grimoire.logs import configure_logging
 from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.storage.db import create_engine, create_sessions
+from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, deliveries, health, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
@@ -75,16 +76,20 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     """Build the resources a running service holds, and release them on the way out."""
     configure_logging(settings.log_level)
     engine = create_engine(settings.database_url)
+    sessions = create_sessions(engine)
     http = create_http_client(base_url=settings.github_api_url)
+    intake = IntakeWriter(sessions)
     try:
         await _check_schema(engine)
         yield Resources(
             settings=settings,
             engine=engine,
-            sessions=create_sessions(engine),
+            sessions=sessions,
             github=GitHubClient(http, auth=github_auth(settings)),
+            intake=intake,
         )
     finally:
+        await intake.close()
         await http.aclose()
         await engine.dispose()
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from grimoire.config import Settings
 from grimoire.github.client import GitHubClient
 from grimoire.spellindex import SpellIndex
+from grimoire.storage.intake import IntakeWriter
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Resources:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     github: GitHubClient
+    intake: IntakeWriter
     spell_index: SpellIndex = field(default_factory=SpellIndex)
     # Set by intake when it queues a job, so in-process workers start at once instead of at
     # their next poll; workers in other processes poll.

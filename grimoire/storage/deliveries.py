@@ -41,6 +41,17 @@ class Job:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A delivery as it arrives: its id, what it is about, its raw body, the status it gets."""
+
+    delivery_id: str
+    info: DeliveryInfo
+    payload: bytes
+    status: Literal["queued", "ignored", "failed"]
+    error: str | None = None
+
+
 async def record_delivery(
     session: AsyncSession,
     delivery_id: str,
@@ -51,13 +62,54 @@ async def record_delivery(
     now: datetime,
     error: str | None = None,
 ) -> Intake:
-    """Store a new delivery; a known id is a duplicate, unless it failed, then it is queued again.
+    """Store one delivery (see ``record_deliveries``)."""
+    arrival = Arrival(delivery_id, info, payload, status, error)
+    [outcome] = await record_deliveries(session, [arrival], now=now)
+    return outcome
+
+
+async def record_deliveries(
+    session: AsyncSession, arrivals: Sequence[Arrival], *, now: datetime
+) -> list[Intake]:
+    """Store new deliveries; a known id is a duplicate, unless it failed: then it is queued again.
 
     A redelivery (same ``X-GitHub-Delivery``) of a delivery that failed is how a person retries
-    it from GitHub's UI; anything else seen before must not be processed twice.
+    it from GitHub's UI; anything else seen before must not be processed twice. One SELECT and
+    one multi-row INSERT for the whole batch, however many deliveries it holds.
     """
-    values = {
-        "id": delivery_id,
+    ids = [arrival.delivery_id for arrival in arrivals]
+    known = dict(
+        (await session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids))))
+        .tuples()
+        .all()
+    )
+    fresh: dict[str, Arrival] = {}
+    for arrival in arrivals:
+        if arrival.delivery_id not in known:
+            fresh.setdefault(arrival.delivery_id, arrival)
+    if fresh:
+        insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+        rows = [_row(arrival, now) for arrival in fresh.values()]
+        # DO NOTHING: another process may have stored the same id since the SELECT.
+        table = Delivery.__table__  # Core insert: no ORM bookkeeping on the intake hot path
+        await session.execute(insert(table).on_conflict_do_nothing(), rows)
+    outcomes: list[Intake] = []
+    for arrival in arrivals:
+        if fresh.get(arrival.delivery_id) is arrival:
+            outcomes.append("queued" if arrival.status == QUEUED else "ignored")
+        elif arrival.status == QUEUED and known.get(arrival.delivery_id) == FAILED:
+            await _requeue_failed(session, arrival.delivery_id, now=now)
+            known[arrival.delivery_id] = QUEUED
+            outcomes.append("requeued")
+        else:
+            outcomes.append("duplicate")
+    return outcomes
+
+
+def _row(arrival: Arrival, now: datetime) -> dict[str, object]:
+    info = arrival.info
+    return {
+        "id": arrival.delivery_id,
         "event": info.event,
         "action": without_nul(info.action),
         "repository": without_nul(info.repository),
@@ -66,31 +118,30 @@ async def record_delivery(
         "base_sha": without_nul(info.base_sha),
         "installation_id": info.installation_id,
         "sender": without_nul(info.sender),
-        "status": status,
+        "status": arrival.status,
         "attempts": 0,
         "next_attempt_at": now,
-        "last_error": without_nul(error),
-        "payload": payload,
+        "lease_expires_at": None,
+        "last_error": without_nul(arrival.error),
+        "payload": arrival.payload,
         "received_at": now,
-        "processed_at": now if status != QUEUED else None,
+        "processed_at": now if arrival.status != QUEUED else None,
         "updated_at": now,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = await session.scalar(
-        insert(Delivery).values(values).on_conflict_do_nothing().returning(Delivery.id)
-    )
-    if inserted is not None:
-        return "queued" if status == QUEUED else "ignored"
-    if status != QUEUED:
-        return "duplicate"
-    requeued = await session.execute(
+
+
+async def _requeue_failed(session: AsyncSession, delivery_id: str, *, now: datetime) -> None:
+    await session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.status == FAILED)
         .values(
             status=QUEUED, attempts=0, next_attempt_at=now, lease_expires_at=None, updated_at=now
         )
     )
-    return "requeued" if requeued.rowcount else "duplicate"  # type: ignore[attr-defined]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -> Job | None:
@@ -102,7 +153,7 @@ async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -
     SQLite: one UPDATE … RETURNING inside BEGIN IMMEDIATE. PostgreSQL: FOR UPDATE SKIP LOCKED, with
     claims serialized by a transaction advisory lock so the same-PR check sees every claim.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = _dialect(session) == "postgresql"
     if postgres:
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
     candidate = _due(now).order_by(Delivery.next_attempt_at, Delivery.received_at).limit(1)

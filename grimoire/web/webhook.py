@@ -8,7 +8,6 @@ https://docs.github.com/en/webhooks/using-webhooks/best-practices-for-using-webh
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -19,7 +18,7 @@ from grimoire.core.events import Delivery, decode_delivery, wants_analysis
 from grimoire.core.signature import verify_signature
 from grimoire.errors import InvalidPayload, InvalidSignature, WebhookNotConfigured
 from grimoire.resources import Resources, resources
-from grimoire.storage import deliveries
+from grimoire.storage.deliveries import Arrival
 from grimoire.web.bodies import read_body
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
 from grimoire.web.responses import JSONResponse
@@ -50,11 +49,7 @@ async def receive_webhook(request: Request) -> Response:
     )
     info = await decode_or_record(res, delivery_id, event, body)
     status: Literal["queued", "ignored"] = "queued" if wants_analysis(info) else "ignored"
-    now = datetime.now(UTC)
-    async with res.sessions.begin() as session:
-        outcome = await deliveries.record_delivery(
-            session, delivery_id, info, payload=body, status=status, now=now
-        )
+    outcome = await res.intake.record(Arrival(delivery_id, info, body, status))
     if outcome in ("queued", "requeued"):
         res.jobs_ready.set()
         return ack(202, "queued", delivery_id, event)
@@ -92,16 +87,9 @@ async def decode_or_record(res: Resources, delivery_id: str, event: str, body: b
     try:
         return decode_delivery(event, body)
     except InvalidPayload as exc:
-        async with res.sessions.begin() as session:
-            await deliveries.record_delivery(
-                session,
-                delivery_id,
-                Delivery(event=event),
-                payload=body,
-                status="failed",
-                now=datetime.now(UTC),
-                error=exc.detail,
-            )
+        await res.intake.record(
+            Arrival(delivery_id, Delivery(event=event), body, "failed", exc.detail)
+        )
         raise
 
 
