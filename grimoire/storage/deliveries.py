@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -91,7 +91,8 @@ async def record_deliveries(
         insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
         rows = [_row(arrival, now) for arrival in fresh.values()]
         # DO NOTHING: another process may have stored the same id since the SELECT.
-        table = Delivery.__table__  # Core insert: no ORM bookkeeping on the intake hot path
+        # A Core insert into the table: no ORM bookkeeping on the intake hot path.
+        table = cast(Table, Delivery.__table__)
         await session.execute(insert(table).on_conflict_do_nothing(), rows)
     outcomes: list[Intake] = []
     for arrival in arrivals:
