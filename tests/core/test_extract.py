@@ -196,7 +196,7 @@ def test_runs_of_added_lines_do_not_join_across_gaps() -> None:
                 "    at finalizeResolution (node:internal/modules/esm/resolve:265:11)",
             ],
             "Error",
-            "Cannot find module '/app/h.js' imported from /app/a.mjs",
+            "Cannot find module '/h.js' imported from /a.mjs",
         ),
         (
             ["##[error]Process completed with exit code 2."],
