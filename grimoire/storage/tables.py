@@ -234,3 +234,46 @@ class Finding(Base):
 def without_nul(text: str | None) -> str | None:
     """Replace NUL characters, which PostgreSQL text columns cannot hold, with U+FFFD."""
     return None if text is None else text.replace("\x00", "\ufffd")
+
+
+class PullReport(Base):
+    """What Grimoire last told one pull request: its sticky comment and the delivery behind it.
+
+    ``delivered_at`` is when GitHub delivered the event last reported; a job for an older delivery
+    (a retry that lost the race to a newer push) must not overwrite the newer report.
+    """
+
+    __tablename__ = "pull_reports"
+    __table_args__ = (UniqueConstraint("repository", "pr_number", name="uq_pull_reports_pull"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository: Mapped[str] = mapped_column(String(255))
+    pr_number: Mapped[int] = mapped_column(BigInteger)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    delivery_id: Mapped[str | None] = mapped_column(String(100))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    findings_count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckRunReport(Base):
+    """The check run reporting one analysis, and how far its completion got.
+
+    Annotations go 50 per request and GitHub appends them, so ``annotations_sent`` lets a retried
+    job resume instead of sending the first batches twice. ``delivery_id`` ties the run to the
+    delivery that created it: a later delivery for the same head gets a fresh run.
+    """
+
+    __tablename__ = "check_run_reports"
+
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    check_run_id: Mapped[int] = mapped_column(BigInteger)
+    delivery_id: Mapped[str | None] = mapped_column(String(100))
+    head_sha: Mapped[str] = mapped_column(String(64))
+    annotations_sent: Mapped[int] = mapped_column(Integer, default=0)
+    conclusion: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
