@@ -25,7 +25,7 @@ from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.storage.db import create_engine, create_sessions
 from grimoire.storage.intake import IntakeWriter
-from grimoire.web import analyses, deliveries, health, spells, webhook
+from grimoire.web import analyses, deliveries, health, match, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
 from grimoire.worker import run_workers
@@ -64,6 +64,7 @@ def build_routes() -> list[BaseRoute]:
         *spells.routes,
         *deliveries.routes,
         *analyses.routes,
+        *match.routes,
         *health.routes,
         Route("/openapi.json", openapi_json, include_in_schema=False),
         Route("/docs", docs_page, include_in_schema=False),

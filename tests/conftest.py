@@ -23,6 +23,8 @@ settings.load_profile("default")
 ENGINES = ["sqlite", "postgres"]
 WEBHOOK_SECRET = "It's a Secret to Everybody"
 API_TOKEN = "test-api-token"
+# Tests never reach the internet: GitHub is a fake on loopback, or this port nobody listens on.
+CLOSED_PORT = "http://127.0.0.1:9"
 
 
 @pytest.fixture(scope="session", params=ENGINES)
@@ -60,6 +62,7 @@ def app_settings(database_url: str) -> Settings:
     """Settings for a test app: its own database, a webhook secret, no API token, no worker."""
     return Settings(
         database_url=database_url,
+        github_api_url=CLOSED_PORT,
         github_webhook_secret=WEBHOOK_SECRET,
         app_env="test",
         worker_concurrency=0,

@@ -78,11 +78,8 @@ async def record_deliveries(
     one multi-row INSERT for the whole batch, however many deliveries it holds.
     """
     ids = [arrival.delivery_id for arrival in arrivals]
-    known = dict(
-        (await session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids))))
-        .tuples()
-        .all()
-    )
+    seen = await session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids)))
+    known: dict[str, str] = dict(seen.all())
     fresh: dict[str, Arrival] = {}
     for arrival in arrivals:
         if arrival.delivery_id not in known:
@@ -272,7 +269,7 @@ async def list_deliveries(
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """Return how many deliveries are in each status."""
     rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Literal
@@ -12,6 +13,7 @@ from starlette.responses import Response
 
 import grimoire
 from grimoire.resources import Resources, resources
+from grimoire.storage import deliveries
 from grimoire.storage.db import ping
 from grimoire.web.openapi import ApiRoute, Operation, Reply
 from grimoire.web.responses import JSONResponse
@@ -20,12 +22,17 @@ log = logging.getLogger(__name__)
 
 Status = Literal["ok", "degraded", "unavailable"]
 
+GITHUB_TIMEOUT = 3.0
+QUEUE_LAG_DEGRADED = 300.0
+"""A due job waiting longer than this (seconds) means the workers are not keeping up."""
+
 
 class Component(msgspec.Struct, frozen=True, omit_defaults=True):
-    """The state of one part the service depends on."""
+    """The state of one part the service depends on, with figures where it has some."""
 
     status: Status
     detail: str | None = None
+    figures: dict[str, float] | None = None
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -50,7 +57,11 @@ async def ready(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     res = resources(request)
-    return _answer({"database": await database_component(res)})
+    database, github = await asyncio.gather(database_component(res), github_component(res))
+    components = {"database": database, "github": github}
+    if database.status == "ok":
+        components["queue"] = await queue_component(res)
+    return _answer(components)
 
 
 async def database_component(res: Resources) -> Component:
@@ -61,6 +72,33 @@ async def database_component(res: Resources) -> Component:
         log.warning("database health check failed: %s", exc)
         return Component(status="unavailable", detail=f"{type(exc).__name__}: database unreachable")
     return Component(status="ok")
+
+
+async def github_component(res: Resources) -> Component:
+    """Report whether the GitHub API answers (its outage is reported, never fatal)."""
+    reachability = await res.github.check_reachable(within=GITHUB_TIMEOUT)
+    if reachability.reachable:
+        return Component(status="ok", detail=reachability.detail or None)
+    return Component(
+        status="degraded", detail=reachability.detail.removeprefix("GitHub API unreachable: ")
+    )
+
+
+async def queue_component(res: Resources) -> Component:
+    """Report the job queue: how many deliveries are in each state, and how late the oldest is."""
+    now = datetime.now(UTC)
+    try:
+        async with res.sessions() as session:
+            counts = await deliveries.count_by_status(session)
+            oldest = await deliveries.oldest_due(session, now=now)
+    except Exception as exc:  # reported, not fatal: the database check covers outages
+        return Component(status="degraded", detail=f"{type(exc).__name__}: queue unreadable")
+    lag = (now - oldest).total_seconds() if oldest else 0.0
+    figures = {status: float(counts.get(status, 0)) for status in deliveries.STATUSES}
+    figures["lag_seconds"] = round(max(lag, 0.0), 3)
+    status: Status = "degraded" if lag > QUEUE_LAG_DEGRADED else "ok"
+    detail = f"oldest due job waiting {lag:.0f}s" if lag > QUEUE_LAG_DEGRADED else None
+    return Component(status=status, detail=detail, figures=figures)
 
 
 def _answer(components: dict[str, Component]) -> Response:

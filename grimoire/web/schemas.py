@@ -61,6 +61,10 @@ class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
     errors: list[FieldErrorBody] | None = None
 
 
+Example = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=_NO_NUL)]
+Examples = Annotated[list[Example], msgspec.Meta(max_length=50)]
+
+
 class SpellIn(msgspec.Struct, frozen=True, kw_only=True):
     """A spell as clients write it (create, full update)."""
 
@@ -70,6 +74,19 @@ class SpellIn(msgspec.Struct, frozen=True, kw_only=True):
     error_pattern: Pattern
     solution_code: Text
     tags: Tags | None = None
+    examples: Annotated[
+        Examples, msgspec.Meta(description="Texts the pattern must match (checked on write).")
+    ] = []
+    counter_examples: Annotated[
+        Examples, msgspec.Meta(description="Texts the pattern must not match (checked on write).")
+    ] = []
+    generic: Annotated[
+        bool,
+        msgspec.Meta(
+            description="A catch-all (e.g. 'Segmentation fault'): shown only when no specific "
+            "spell matches the same error."
+        ),
+    ] = False
 
 
 class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +99,9 @@ class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
     error_pattern: str
     solution_code: str
     tags: str | None
+    examples: list[str]
+    counter_examples: list[str]
+    generic: bool
     created_at: datetime
     updated_at: datetime
 

@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from grimoire.core.matching import example_problems
 from grimoire.core.patterns import pattern_problem
 from grimoire.errors import FieldError, InvalidSpell, ValidationFailed
 from grimoire.resources import resources
@@ -75,6 +76,8 @@ async def read_spell(request: Request) -> dict[str, Any]:
     pattern = data.get("error_pattern") if isinstance(data, dict) else None
     if isinstance(pattern, str) and pattern and (problem := pattern_problem(pattern)):
         errors.append(FieldError("body.error_pattern", problem))
+    elif spell is not None:
+        errors.extend(example_problems(spell.error_pattern, spell.examples, spell.counter_examples))
     if errors or spell is None:
         raise InvalidSpell("the spell is not valid", errors)
     return msgspec.structs.asdict(spell)
@@ -90,6 +93,9 @@ def spell_out(spell: Spell) -> SpellOut:
         error_pattern=spell.error_pattern,
         solution_code=spell.solution_code,
         tags=spell.tags,
+        examples=spell.examples,
+        counter_examples=spell.counter_examples,
+        generic=spell.generic,
         created_at=spell.created_at,
         updated_at=spell.updated_at,
     )

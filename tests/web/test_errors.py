@@ -14,6 +14,7 @@ from starlette.routing import Route
 from grimoire.app import create_app
 from grimoire.config import Settings
 from tests.apps import lifespan, running
+from tests.conftest import CLOSED_PORT
 from tests.web.errors import assert_error
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
@@ -44,7 +45,9 @@ async def test_unexpected_exception_is_logged_and_answered_500(
 
 
 async def test_unreachable_database_is_503_not_500() -> None:
-    settings = Settings(database_url=UNREACHABLE, app_env="test", worker_concurrency=0)
+    settings = Settings(
+        database_url=UNREACHABLE, github_api_url=CLOSED_PORT, app_env="test", worker_concurrency=0
+    )
     async with running(settings) as client:
         assert_error(await client.get("/api/spells"), 503, "DATABASE_UNAVAILABLE")
         assert_error(await client.get("/api/spells/1"), 503, "DATABASE_UNAVAILABLE")
@@ -61,7 +64,10 @@ async def test_health_reports_each_component(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     body = response.json()
+    assert body["status"] == "degraded"  # GitHub is out of reach in this test
     assert body["components"]["database"] == {"status": "ok"}
+    assert body["components"]["github"]["status"] == "degraded"
+    assert body["components"]["queue"]["figures"]["queued"] == 0
     assert body["version"]
     assert (await client.get("/health/ready")).json()["status"] == "ok"
     assert (await client.get("/health/live")).json()["status"] == "ok"
