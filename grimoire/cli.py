@@ -1,4 +1,7 @@
-"""The ``grimoire`` command (serve, worker, db): parse arguments, build Settings, call the edge."""
+"""The ``grimoire`` command: parse arguments, build Settings, call the edge.
+
+serve, worker, db (migrations), spells (seed, import, export), match (explain a CI log).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import Callable, Sequence
 import uvicorn
 
 from grimoire import migrations
+from grimoire.cli_spells import add_match_command, add_spells_commands
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
 from grimoire.logs import configure_logging
@@ -48,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, default=None, help="job loops (default: WORKER_CONCURRENCY)"
     )
     worker_cmd.set_defaults(command=worker)
+
+    add_spells_commands(commands)
+    add_match_command(commands)
 
     db_cmd = commands.add_parser("db", help="database schema migrations")
     db_actions = db_cmd.add_subparsers(required=True, metavar="ACTION")

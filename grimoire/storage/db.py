@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+Sessions = async_sessionmaker[AsyncSession]
+"""The session factory type: one session per request or job, never shared."""
+
 # WAL lets readers run beside the one writer. synchronous=FULL fsyncs the WAL on every commit:
 # an acknowledged delivery survives a process kill *and* a power loss (NORMAL would survive the
 # kill but could lose the last commits on power loss). busy_timeout makes a second writer wait
@@ -33,7 +36,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def create_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessions(engine: AsyncEngine) -> Sessions:
     """Return the session factory: one session per request or job, never shared."""
     return async_sessionmaker(engine, expire_on_commit=False)
 

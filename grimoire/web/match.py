@@ -9,8 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.core.extract import extract_log_errors
-from grimoire.core.matching import Match, Spellbook, rank_spells
+from grimoire.core.explain import LogError, MatchOut, explain_error, explain_log
 from grimoire.core.payload import ErrorPayload
 from grimoire.resources import resources
 from grimoire.web.bodies import read_body
@@ -36,25 +35,6 @@ class MatchRequest(msgspec.Struct, frozen=True, kw_only=True):
     limit: _Limit = 5
 
 
-class WhyOut(msgspec.Struct, frozen=True):
-    """Why a spell matched: its pattern, its error type, the keywords it shares."""
-
-    pattern: bool
-    error_type: bool
-    terms: list[str]
-
-
-class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
-    """One ranked spell."""
-
-    spell_id: int
-    title: str
-    score: float
-    why: WhyOut
-    error_type: str
-    solution_code: str
-
-
 class MatchResponse(msgspec.Struct, frozen=True):
     """The spells above the relevance floor, best first (ties by spell id)."""
 
@@ -66,16 +46,6 @@ class LogRequest(msgspec.Struct, frozen=True):
 
     text: _Text
     limit: _Limit = 3
-
-
-class LogError(msgspec.Struct, frozen=True, kw_only=True):
-    """One error found in the log, with its ranked spells."""
-
-    error_type: str
-    message: str
-    context: str
-    stack_trace: str
-    matches: list[MatchOut]
 
 
 class LogResponse(msgspec.Struct, frozen=True):
@@ -93,47 +63,14 @@ async def match_error(request: Request) -> Response:
         context=query.context,
         stack_trace=query.stack_trace,
     )
-    matches = rank_spells(payload, book, limit=query.limit)
-    return JSONResponse(MatchResponse([match_out(match, book) for match in matches]))
+    return JSONResponse(MatchResponse(explain_error(payload, book, limit=query.limit)))
 
 
 async def match_log(request: Request) -> Response:
     query = decode_body(await read_body(request, limit=LOG_BODY_LIMIT), LogRequest)
     book = await resources(request).spell_index.current(resources(request).sessions)
-    errors = await asyncio.to_thread(explain_log, query.text, book, query.limit)
+    errors = await asyncio.to_thread(explain_log, query.text, book, limit=query.limit)
     return JSONResponse(LogResponse(errors))
-
-
-def explain_log(text: str, book: Spellbook, limit: int) -> list[LogError]:
-    """Extract the errors of a log and rank spells for each, best-explained errors first."""
-    found = []
-    for payload in extract_log_errors(text, book):
-        matches = rank_spells(payload, book, limit=limit)
-        found.append(
-            LogError(
-                error_type=payload.error_type,
-                message=payload.message,
-                context=payload.context,
-                stack_trace=payload.stack_trace,
-                matches=[match_out(match, book) for match in matches],
-            )
-        )
-    # Stable sort: errors with equal best scores keep their order in the log.
-    found.sort(key=lambda error: -error.matches[0].score if error.matches else 1.0)
-    return found
-
-
-def match_out(match: Match, book: Spellbook) -> MatchOut:
-    """Return the API view of a ranked spell."""
-    spell = book.spell(match.spell_id)
-    return MatchOut(
-        spell_id=match.spell_id,
-        title=match.title,
-        score=match.score,
-        why=WhyOut(match.why.pattern, match.why.error_type, list(match.why.terms)),
-        error_type=spell.error_type,
-        solution_code=spell.solution_code,
-    )
 
 
 routes = [

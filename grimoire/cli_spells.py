@@ -1,0 +1,202 @@
+"""``grimoire spells`` (seed, import, export) and ``grimoire match``: the spellbook from a shell.
+
+``grimoire match`` is what a CI step calls: it reads a log, prints the errors it finds with the
+spells that explain them, and exits 0 when a spell matched, 1 when none did, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from grimoire import migrations
+from grimoire.config import Settings
+from grimoire.core.explain import LogError, MatchOut, explain_log
+from grimoire.core.matching import Spellbook, compile_spellbook
+from grimoire.errors import ConfigError
+from grimoire.spellbook import SpellDraft, load_starter_spellbook, parse_spellbook
+from grimoire.spellbook.sync import (
+    Format,
+    ImportReport,
+    draft_problems,
+    dump_spellbook,
+    export_drafts,
+    import_drafts,
+)
+from grimoire.spellindex import SpellIndex
+from grimoire.storage.db import Sessions, create_engine, create_sessions
+
+MATCHED, NOTHING_MATCHED, USAGE = 0, 1, 2
+_LOGS = msgspec.json.Decoder(dict[str, list[LogError]])
+
+
+def add_spells_commands(commands: Any) -> None:
+    """Add ``grimoire spells seed|import|export``."""
+    spells_cmd = commands.add_parser("spells", help="manage the spellbook from files")
+    actions = spells_cmd.add_subparsers(required=True, metavar="ACTION")
+    seed = actions.add_parser("seed", help="load the starter spellbook shipped with Grimoire")
+    seed.set_defaults(command=seed_spells)
+    load = actions.add_parser("import", help="create or update spells from a YAML/JSON file")
+    load.add_argument("file", help="spellbook file (YAML or JSON list), or - for stdin")
+    load.set_defaults(command=import_spells)
+    dump = actions.add_parser("export", help="write every spell to a YAML/JSON file")
+    dump.add_argument("file", nargs="?", default="-", help="output file (default: stdout)")
+    dump.add_argument("--format", choices=("yaml", "json"), default=None)
+    dump.set_defaults(command=export_spells)
+
+
+def add_match_command(commands: Any) -> None:
+    """Add ``grimoire match``."""
+    match = commands.add_parser(
+        "match", help="explain the errors in a CI log (exit 0: matched, 1: nothing matched)"
+    )
+    match.add_argument("file", nargs="?", default="-", help="log file, or - for stdin")
+    match.add_argument("--json", action="store_true", help="print JSON for machines")
+    match.add_argument("--url", help="ask a running service instead of the local database")
+    match.add_argument(
+        "--starter", action="store_true", help="use the shipped starter spellbook, no database"
+    )
+    match.add_argument("--limit", type=int, default=3, help="spells per error (1-50)")
+    match.set_defaults(command=match_log)
+
+
+def seed_spells(args: argparse.Namespace, settings: Settings) -> int:
+    """Store the starter spellbook (idempotent by title)."""
+    return _import(settings, load_starter_spellbook())
+
+
+def import_spells(args: argparse.Namespace, settings: Settings) -> int:
+    """Store the spells of a file (idempotent by title)."""
+    try:
+        drafts = parse_spellbook(_read(args.file))
+    except (OSError, ValueError) as exc:
+        print(f"grimoire: cannot read {args.file}: {exc}", file=sys.stderr)
+        return USAGE
+    return _import(settings, drafts)
+
+
+def export_spells(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every stored spell to a file (or stdout)."""
+
+    async def run() -> list[SpellDraft]:
+        async with _database(settings) as sessions:
+            return await export_drafts(sessions)
+
+    fmt: Format = args.format or ("json" if str(args.file).endswith(".json") else "yaml")
+    text = dump_spellbook(asyncio.run(run()), fmt)
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.file).write_text(text, encoding="utf-8")
+    return 0
+
+
+def match_log(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the errors of a log with the spells that explain them."""
+    if not 1 <= args.limit <= 50:
+        print("grimoire: --limit must be between 1 and 50", file=sys.stderr)
+        return USAGE
+    try:
+        text = _read(args.file)
+        errors = _remote(args.url, text, args.limit) if args.url else _local(args, settings, text)
+    except (OSError, httpx.HTTPError, ConfigError) as exc:
+        print(f"grimoire: {exc}", file=sys.stderr)
+        return USAGE
+    if args.json:
+        sys.stdout.write(msgspec.json.encode({"errors": errors}).decode() + "\n")
+    else:
+        sys.stdout.write(render_table(errors))
+    return MATCHED if any(error.matches for error in errors) else NOTHING_MATCHED
+
+
+def render_table(errors: Sequence[LogError]) -> str:
+    """Render errors and their spells for a person reading a CI log."""
+    if not errors:
+        return "No errors found.\n"
+    lines = []
+    for error in errors:
+        lines.append(f"✗ {error.error_type}: {error.message}")
+        for rank, match in enumerate(error.matches, start=1):
+            lines.append(f"  {rank}. {match.title}  (spell #{match.spell_id}; {_why(match)})")
+            for fix_line in match.solution_code.strip().splitlines()[:6]:
+                lines.append(f"       {fix_line}")
+        if not error.matches:
+            lines.append("  no spell fits this error")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _why(match: MatchOut) -> str:
+    reasons = [f"score {match.score:.2f}"]
+    if match.why.pattern:
+        reasons.append("pattern")
+    if match.why.error_type:
+        reasons.append("type")
+    if match.why.terms:
+        reasons.append("terms: " + " ".join(match.why.terms))
+    return ", ".join(reasons)
+
+
+def _local(args: argparse.Namespace, settings: Settings, text: str) -> list[LogError]:
+    async def book() -> Spellbook:
+        if args.starter:
+            drafts = load_starter_spellbook()
+            return compile_spellbook(draft.record(n) for n, draft in enumerate(drafts, start=1))
+        async with _database(settings) as sessions:
+            return await SpellIndex().current(sessions)
+
+    return explain_log(text, asyncio.run(book()), limit=args.limit)
+
+
+def _remote(url: str, text: str, limit: int) -> list[LogError]:
+    response = httpx.post(
+        f"{url.rstrip('/')}/api/match/log", json={"text": text, "limit": limit}, timeout=60
+    )
+    if response.status_code != 200:
+        raise httpx.HTTPError(f"{url} answered {response.status_code}: {response.text[:500]}")
+    return _LOGS.decode(response.content)["errors"]
+
+
+def _import(settings: Settings, drafts: Sequence[SpellDraft]) -> int:
+    problems = draft_problems(drafts)
+    if problems:
+        print("grimoire: nothing imported, the spellbook has problems:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+
+    async def run() -> ImportReport:
+        async with _database(settings) as sessions:
+            return await import_drafts(sessions, drafts)
+
+    report = asyncio.run(run())
+    print(
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+    )
+    return 0
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Sessions]:
+    """Open the configured database, upgraded to the current schema."""
+    engine = create_engine(settings.database_url)
+    try:
+        await migrations.upgrade(engine)
+        yield create_sessions(engine)
+    finally:
+        await engine.dispose()
+
+
+def _read(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    return Path(name).read_text(encoding="utf-8", errors="replace")
