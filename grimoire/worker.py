@@ -36,7 +36,8 @@ def retry_delay(attempt: int, *, base: float, jitter: float) -> float:
     ``jitter`` in [0, 1] picks a point in the upper half of the window ("equal jitter"), so
     retries from many jobs spread out but none comes back sooner than half the backoff.
     """
-    window = min(MAX_BACKOFF_SECONDS, base * 2.0 ** max(0, attempt - 1))
+    # Clamp the exponent: 2.0 ** 1024 raises OverflowError, and the cap is reached long before.
+    window = min(MAX_BACKOFF_SECONDS, base * 2.0 ** min(max(0, attempt - 1), 64))
     return window / 2 + window / 2 * jitter
 
 
@@ -68,7 +69,10 @@ async def _job_loop(res: Resources, stop: asyncio.Event, pipeline: Pipeline) -> 
         if job is None:
             await _wait_for_work(res, stop)
             continue
-        await run_job(res, job, pipeline)
+        try:
+            await run_job(res, job, pipeline)
+        except Exception:  # recording the outcome failed: the lease expires and the job reruns
+            log.exception("could not record the outcome of job %s", job.id)
 
 
 async def claim(res: Resources) -> Job | None:

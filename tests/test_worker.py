@@ -1,0 +1,515 @@
+"""The job queue and its workers against a real database: claims, leases, retries, shutdown.
+
+Pipelines here are plain functions passed to ``run_job``/``run_workers``; time moves by writing
+timestamps into the database, never by sleeping through a backoff or a lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+from grimoire import worker
+from grimoire.app import open_resources
+from grimoire.config import Settings
+from grimoire.core.events import Delivery as DeliveryInfo
+from grimoire.errors import GitHubRateLimited, GitHubRejected
+from grimoire.resources import Resources
+from grimoire.storage import deliveries
+from grimoire.storage.deliveries import Job
+from grimoire.storage.tables import Delivery
+from grimoire.worker import MAX_BACKOFF_SECONDS, retry_delay, run_job, run_workers
+
+REPO = "octo/widgets"
+LEASE = timedelta(seconds=5)
+MAX_ATTEMPTS = 3
+TIMEOUT = 10.0
+
+
+@pytest.fixture
+def settings(app_settings: Settings) -> Settings:
+    return dataclasses.replace(
+        app_settings,
+        job_lease_seconds=int(LEASE.total_seconds()),
+        retry_base_seconds=1,
+        delivery_max_attempts=MAX_ATTEMPTS,
+    )
+
+
+@pytest.fixture
+async def res(settings: Settings) -> AsyncIterator[Resources]:
+    async with open_resources(settings) as resources:
+        yield resources
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def enqueue(
+    res: Resources, delivery_id: str, *, pr: int = 1, at: datetime | None = None
+) -> None:
+    """Queue a pull_request delivery, due at ``at`` (received then too)."""
+    info = DeliveryInfo(
+        event="pull_request",
+        action="synchronize",
+        repository=REPO,
+        pr_number=pr,
+        head_sha=f"{delivery_id:0>40}"[:40],
+        base_sha="b" * 40,
+    )
+    async with res.sessions.begin() as session:
+        outcome = await deliveries.record_delivery(
+            session, delivery_id, info, payload=b"{}", status="queued", now=at or now()
+        )
+    assert outcome == "queued"
+
+
+async def row(res: Resources, delivery_id: str) -> Delivery:
+    async with res.sessions.begin() as session:
+        return await deliveries.get_delivery(session, delivery_id)
+
+
+async def set_row(res: Resources, delivery_id: str, **values: Any) -> None:
+    async with res.sessions.begin() as session:
+        await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def claim_at(res: Resources, moment: datetime) -> Job | None:
+    async with res.sessions.begin() as session:
+        return await deliveries.claim_job(session, now=moment, lease=LEASE)
+
+
+async def statuses(res: Resources) -> dict[str, str]:
+    async with res.sessions.begin() as session:
+        rows = await session.execute(select(Delivery.id, Delivery.status))
+        return dict(rows.all())
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = TIMEOUT) -> None:
+    """Poll ``check`` (the database, mostly) until it holds; fail after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 (nothing to wait on: the state is in the DB)
+            await asyncio.sleep(0.02)
+
+
+async def succeed(res: Resources, job: Job) -> None:
+    pass
+
+
+# -- claims and leases ---------------------------------------------------------------------------
+
+
+async def test_claims_the_oldest_due_job_first(res: Resources) -> None:
+    start = now() - timedelta(minutes=1)
+    await enqueue(res, "c", pr=3, at=start + timedelta(seconds=2))
+    await enqueue(res, "a", pr=1, at=start)
+    await enqueue(res, "b", pr=2, at=start + timedelta(seconds=1))
+    await enqueue(res, "later", pr=4, at=now() + timedelta(hours=1))
+    moment = now()
+    claimed = [await claim_at(res, moment) for _ in range(4)]
+    assert [job.id if job else None for job in claimed] == ["a", "b", "c", None]
+    first = claimed[0]
+    assert first is not None
+    assert (first.repository, first.pr_number, first.attempts) == (REPO, 1, 1)
+    stored = await row(res, "a")
+    assert stored.status == "processing"
+    assert stored.attempts == 1
+    assert stored.lease_expires_at == moment + LEASE
+    # Not due until its time comes.
+    async with res.sessions.begin() as session:
+        for job in claimed[:3]:
+            assert job is not None
+            await deliveries.finish_job(session, job.id, now=moment)
+    assert await claim_at(res, now() + timedelta(minutes=59)) is None
+    later = await claim_at(res, now() + timedelta(hours=1, seconds=1))
+    assert later is not None and later.id == "later"
+
+
+async def test_a_leased_job_is_not_claimed_again_until_its_lease_expires(res: Resources) -> None:
+    await enqueue(res, "a")
+    moment = now()
+    assert (job := await claim_at(res, moment)) is not None
+    assert await claim_at(res, moment + LEASE - timedelta(milliseconds=1)) is None
+    assert await claim_at(res, moment + LEASE) is None
+    # Its worker died: once the lease has expired, another worker takes the job over.
+    again = await claim_at(res, moment + LEASE + timedelta(milliseconds=1))
+    assert again is not None
+    assert (again.id, again.attempts) == ("a", 2)
+    assert job.attempts == 1
+    stored = await row(res, "a")
+    assert stored.lease_expires_at == moment + LEASE + timedelta(milliseconds=1) + LEASE
+
+
+async def test_a_job_whose_worker_died_is_processed_by_the_workers(res: Resources) -> None:
+    await enqueue(res, "orphan")
+    assert await claim_at(res, now()) is not None
+    await set_row(res, "orphan", lease_expires_at=now() - timedelta(seconds=1))
+    ran: list[str] = []
+
+    async def record(res: Resources, job: Job) -> None:
+        ran.append(job.id)
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_workers(res, stop=stop, pipeline=record, concurrency=1))
+    try:
+        await eventually(lambda: _status_is(res, "orphan", "done"))
+    finally:
+        stop.set()
+        await runner
+    assert ran == ["orphan"]
+    assert (await row(res, "orphan")).attempts == 2
+
+
+async def _status_is(res: Resources, delivery_id: str, status: str) -> bool:
+    return (await row(res, delivery_id)).status == status
+
+
+async def test_two_jobs_for_one_pull_request_are_never_claimed_at_once(res: Resources) -> None:
+    start = now() - timedelta(minutes=1)
+    await enqueue(res, "pr1-a", pr=1, at=start)
+    await enqueue(res, "pr1-b", pr=1, at=start + timedelta(seconds=1))
+    await enqueue(res, "pr2-a", pr=2, at=start + timedelta(seconds=2))
+    moment = now()
+    first = await claim_at(res, moment)
+    second = await claim_at(res, moment)
+    assert (first and first.id, second and second.id) == ("pr1-a", "pr2-a")
+    assert await claim_at(res, moment) is None  # pr1-b waits for pr1-a
+    async with res.sessions.begin() as session:
+        await deliveries.finish_job(session, "pr1-a", now=moment)
+    third = await claim_at(res, moment)
+    assert third is not None and third.id == "pr1-b"
+
+
+async def test_a_pull_requests_next_job_waits_only_while_the_lease_holds(res: Resources) -> None:
+    await enqueue(res, "a", pr=1, at=now() - timedelta(seconds=2))
+    await enqueue(res, "b", pr=1, at=now() - timedelta(seconds=1))
+    moment = now()
+    assert (await claim_at(res, moment)) is not None
+    assert await claim_at(res, moment + timedelta(seconds=1)) is None
+    # a's worker is gone: a (the older) is claimed again, b still waits behind it.
+    expired = moment + LEASE + timedelta(seconds=1)
+    again = await claim_at(res, expired)
+    assert again is not None and again.id == "a"
+    assert await claim_at(res, expired) is None
+
+
+async def test_workers_run_different_pull_requests_together_and_one_pr_in_order(
+    res: Resources,
+) -> None:
+    start = now() - timedelta(minutes=1)
+    for n, delivery_id in enumerate(["pr1-a", "pr1-b", "pr1-c"]):
+        await enqueue(res, delivery_id, pr=1, at=start + timedelta(seconds=n))
+    await enqueue(res, "pr2", pr=2, at=start + timedelta(seconds=10))
+    await enqueue(res, "pr3", pr=3, at=start + timedelta(seconds=11))
+    in_flight: defaultdict[int, int] = defaultdict(int)
+    most: defaultdict[int, int] = defaultdict(int)
+    order: list[str] = []
+    started = {2: asyncio.Event(), 3: asyncio.Event()}
+
+    async def pipeline(res: Resources, job: Job) -> None:
+        assert job.pr_number is not None
+        in_flight[job.pr_number] += 1
+        most[job.pr_number] = max(most[job.pr_number], in_flight[job.pr_number])
+        order.append(job.id)
+        try:
+            if job.pr_number in started:
+                # PRs 2 and 3 each wait until the other has started: only concurrent claims
+                # of different pull requests get both of them done.
+                started[job.pr_number].set()
+                other = started[5 - job.pr_number]
+                await asyncio.wait_for(other.wait(), timeout=TIMEOUT)
+            await asyncio.sleep(0.02)
+        finally:
+            in_flight[job.pr_number] -= 1
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_workers(res, stop=stop, pipeline=pipeline, concurrency=3))
+    try:
+        await eventually(lambda: _all_done(res))
+    finally:
+        stop.set()
+        await runner
+    assert dict(most) == {1: 1, 2: 1, 3: 1}
+    assert [job for job in order if job.startswith("pr1")] == ["pr1-a", "pr1-b", "pr1-c"]
+    assert sorted(order) == ["pr1-a", "pr1-b", "pr1-c", "pr2", "pr3"]
+
+
+async def _all_done(res: Resources) -> bool:
+    return set((await statuses(res)).values()) == {"done"}
+
+
+# -- outcomes ------------------------------------------------------------------------------------
+
+
+async def fail_with(error: Exception) -> Callable[[Resources, Job], Awaitable[None]]:
+    async def pipeline(res: Resources, job: Job) -> None:
+        raise error
+
+    return pipeline
+
+
+async def claim_now(res: Resources) -> Job:
+    job = await worker.claim(res)
+    assert job is not None
+    return job
+
+
+async def test_success_marks_the_job_done(res: Resources) -> None:
+    await enqueue(res, "a")
+    before = now()
+    await run_job(res, await claim_now(res), succeed)
+    stored = await row(res, "a")
+    assert (stored.status, stored.attempts, stored.last_error) == ("done", 1, None)
+    assert stored.lease_expires_at is None
+    assert stored.processed_at is not None and stored.processed_at >= before
+
+
+async def test_failures_are_retried_with_backoff_then_fail(res: Resources) -> None:
+    await enqueue(res, "a")
+    for attempt in range(1, MAX_ATTEMPTS):
+        before = now()
+        await run_job(res, await claim_now(res), await fail_with(RuntimeError(f"boom {attempt}")))
+        after = now()
+        stored = await row(res, "a")
+        assert stored.status == "queued"
+        assert stored.attempts == attempt
+        assert stored.last_error == f"RuntimeError: boom {attempt}"
+        assert stored.lease_expires_at is None
+        assert stored.processed_at is None
+        window = timedelta(seconds=1 * 2 ** (attempt - 1))  # retry_base_seconds=1, doubling
+        assert before + window / 2 <= stored.next_attempt_at <= after + window
+        assert await worker.claim(res) is None  # not due yet
+        await set_row(res, "a", next_attempt_at=now() - timedelta(milliseconds=1))
+    await run_job(res, await claim_now(res), await fail_with(RuntimeError("boom 3")))
+    stored = await row(res, "a")
+    assert (stored.status, stored.attempts) == ("failed", MAX_ATTEMPTS)
+    assert stored.last_error == "RuntimeError: boom 3"
+    assert stored.processed_at is not None
+    assert stored.lease_expires_at is None
+    await set_row(res, "a", next_attempt_at=now() - timedelta(hours=1))
+    assert await worker.claim(res) is None  # failed is final
+
+
+async def test_rate_limit_requeues_at_the_reset_without_spending_an_attempt(
+    res: Resources,
+) -> None:
+    await enqueue(res, "a")
+    for _ in range(MAX_ATTEMPTS + 2):
+        reset = now() + timedelta(minutes=7)
+        limited = GitHubRateLimited("API rate limit exceeded", retry_at=reset)
+        await run_job(res, await claim_now(res), await fail_with(limited))
+        stored = await row(res, "a")
+        assert (stored.status, stored.attempts) == ("queued", 0)
+        assert stored.next_attempt_at == reset
+        assert stored.last_error == "API rate limit exceeded"
+        assert await worker.claim(res) is None
+        await set_row(res, "a", next_attempt_at=now())
+    await run_job(res, await claim_now(res), succeed)
+    assert (await row(res, "a")).status == "done"
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 422])
+async def test_github_rejection_fails_at_once(res: Resources, status: int) -> None:
+    await enqueue(res, "a")
+    rejected = GitHubRejected("Not Found", status=status)
+    await run_job(res, await claim_now(res), await fail_with(rejected))
+    stored = await row(res, "a")
+    assert (stored.status, stored.attempts, stored.last_error) == ("failed", 1, "Not Found")
+    assert stored.processed_at is not None
+
+
+async def test_a_job_that_keeps_killing_its_worker_is_given_up(res: Resources) -> None:
+    await enqueue(res, "a")
+    await set_row(
+        res,
+        "a",
+        status="processing",
+        attempts=MAX_ATTEMPTS,
+        lease_expires_at=now() - timedelta(seconds=1),
+    )
+    ran: list[str] = []
+
+    async def record(res: Resources, job: Job) -> None:
+        ran.append(job.id)
+
+    job = await claim_now(res)
+    assert job.attempts == MAX_ATTEMPTS + 1
+    await run_job(res, job, record)
+    stored = await row(res, "a")
+    assert stored.status == "failed"
+    assert stored.last_error == f"gave up after {MAX_ATTEMPTS} attempts"
+    assert ran == []
+
+
+async def test_heartbeat_keeps_a_long_job_leased(settings: Settings) -> None:
+    short = dataclasses.replace(settings, job_lease_seconds=1)
+    async with open_resources(short) as res:
+        await enqueue(res, "long")
+        job = await claim_now(res)
+        first_lease = (await row(res, "long")).lease_expires_at
+        assert first_lease is not None
+
+        async def long_pipeline(res: Resources, job: Job) -> None:
+            async def renewed_past_the_first_lease() -> bool:
+                lease = (await row(res, "long")).lease_expires_at
+                return lease is not None and lease > first_lease and now() > first_lease
+
+            await eventually(renewed_past_the_first_lease, within=5)
+            # The first lease is over, but the job is still leased: nobody else may take it.
+            async with res.sessions.begin() as session:
+                lease = timedelta(seconds=1)
+                assert await deliveries.claim_job(session, now=now(), lease=lease) is None
+
+        await run_job(res, job, long_pipeline)
+        stored = await row(res, "long")
+        assert (stored.status, stored.attempts) == ("done", 1)
+
+
+async def test_a_failure_to_record_the_outcome_does_not_stop_the_worker(
+    res: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database outage while settling a job loses neither the job nor the job loop."""
+    await enqueue(res, "a", pr=1)
+    outage = asyncio.Event()
+
+    async def pipeline(res: Resources, job: Job) -> None:
+        if job.id == "a" and not outage.is_set():
+            outage.set()
+            await _rename(res, "deliveries", "deliveries_away")  # the outcome cannot be stored
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_workers(res, stop=stop, pipeline=pipeline, concurrency=1))
+    try:
+        with caplog.at_level(logging.ERROR, logger="grimoire.worker"):
+            await asyncio.wait_for(outage.wait(), TIMEOUT)
+            await eventually(lambda: _logged(caplog, "a"))
+        await _rename(res, "deliveries_away", "deliveries")
+        await enqueue(res, "b", pr=2)
+        res.jobs_ready.set()
+        await eventually(lambda: _status_is(res, "b", "done"))
+        # a is still leased to the loop that could not settle it; when the lease ends it runs again.
+        assert (await row(res, "a")).status == "processing"
+        await set_row(res, "a", lease_expires_at=now() - timedelta(seconds=1))
+        res.jobs_ready.set()
+        await eventually(lambda: _status_is(res, "a", "done"))
+    finally:
+        stop.set()
+        await runner
+    assert not runner.exception()
+
+
+async def _rename(res: Resources, old: str, new: str) -> None:
+    async with res.engine.begin() as connection:
+        await connection.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+async def _logged(caplog: pytest.LogCaptureFixture, job_id: str) -> bool:
+    return any(
+        record.name == "grimoire.worker" and job_id in record.getMessage()
+        for record in caplog.records
+    )
+
+
+# -- shutdown ------------------------------------------------------------------------------------
+
+
+async def test_stop_drains_the_job_in_flight_and_claims_no_more(res: Resources) -> None:
+    start = now() - timedelta(minutes=1)
+    await enqueue(res, "in-flight", pr=1, at=start)
+    await enqueue(res, "next", pr=2, at=start + timedelta(seconds=1))
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def pipeline(res: Resources, job: Job) -> None:
+        started.set()
+        await stop.wait()
+        await asyncio.sleep(0.05)  # still working after the stop: it must be let finish
+
+    runner = asyncio.create_task(run_workers(res, stop=stop, pipeline=pipeline, concurrency=1))
+    await asyncio.wait_for(started.wait(), TIMEOUT)
+    stop.set()
+    await asyncio.wait_for(runner, TIMEOUT)
+    assert await statuses(res) == {"in-flight": "done", "next": "queued"}
+    assert (await row(res, "next")).attempts == 0
+
+
+async def test_stop_releases_a_job_that_does_not_finish_in_time(
+    res: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The drain bound is 10 s in production; a tenth of a second shows the same path.
+    monkeypatch.setattr(worker, "DRAIN_SECONDS", 0.1)
+    await enqueue(res, "stuck")
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def pipeline(res: Resources, job: Job) -> None:
+        started.set()
+        await never.wait()
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_workers(res, stop=stop, pipeline=pipeline, concurrency=2))
+    await asyncio.wait_for(started.wait(), TIMEOUT)
+    stop.set()
+    await asyncio.wait_for(runner, TIMEOUT)
+    stored = await row(res, "stuck")
+    # Back in the queue, due now, its attempt given back: the next worker starts it afresh.
+    assert (stored.status, stored.attempts, stored.lease_expires_at) == ("queued", 0, None)
+    assert stored.next_attempt_at <= now()
+    assert await worker.claim(res) is not None
+
+
+# -- retry_delay ---------------------------------------------------------------------------------
+
+attempts = st.integers(min_value=-3, max_value=10**6)
+bases = st.floats(min_value=0.001, max_value=3600)
+jitters = st.floats(min_value=0, max_value=1)
+
+
+def window(attempt: int, base: float) -> float:
+    """The backoff window: the base, doubled per attempt after the first, capped."""
+    return min(MAX_BACKOFF_SECONDS, base * 2 ** min(max(attempt - 1, 0), 64))
+
+
+# Property: the delay is positive and never more than the cap, for any attempt number.
+@given(attempt=attempts, base=bases, jitter=jitters)
+def test_retry_delay_is_bounded(attempt: int, base: float, jitter: float) -> None:
+    assert 0 < retry_delay(attempt, base=base, jitter=jitter) <= MAX_BACKOFF_SECONDS
+
+
+# Property: "equal jitter": the delay lies in [window/2, window], at the ends for jitter 0 and 1.
+@given(attempt=attempts, base=bases, jitter=jitters)
+def test_retry_delay_jitter_stays_in_the_upper_half_of_the_window(
+    attempt: int, base: float, jitter: float
+) -> None:
+    full = window(attempt, base)
+    delay = retry_delay(attempt, base=base, jitter=jitter)
+    assert full / 2 <= delay <= full * (1 + 1e-12)
+    assert retry_delay(attempt, base=base, jitter=0) == pytest.approx(full / 2)
+    assert retry_delay(attempt, base=base, jitter=1) == pytest.approx(full)
+
+
+# Property: the delay grows with the attempt (for the same jitter), doubling until the cap.
+@given(attempt=st.integers(1, 200), base=bases, jitter=jitters)
+def test_retry_delay_grows(attempt: int, base: float, jitter: float) -> None:
+    delay = retry_delay(attempt, base=base, jitter=jitter)
+    following = retry_delay(attempt + 1, base=base, jitter=jitter)
+    assert following >= delay
+    if window(attempt + 1, base) < MAX_BACKOFF_SECONDS:
+        assert following == pytest.approx(2 * delay)
+
+
+def test_retry_delay_examples() -> None:
+    assert retry_delay(1, base=5, jitter=1) == 5
+    assert retry_delay(1, base=5, jitter=0) == 2.5
+    assert retry_delay(4, base=5, jitter=1) == 40
+    assert retry_delay(30, base=5, jitter=1) == MAX_BACKOFF_SECONDS
+    assert retry_delay(30, base=5, jitter=0) == MAX_BACKOFF_SECONDS / 2
