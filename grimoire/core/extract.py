@@ -25,8 +25,8 @@ import re2
 from grimoire.core.diff import FileChange
 from grimoire.core.matching import Spellbook
 from grimoire.core.payload import ErrorPayload
-from grimoire.core.regexsets import compile_line_pattern
-from grimoire.core.signatures import Signature, find_signatures
+from grimoire.core.regexsets import compile_line_pattern, utf8
+from grimoire.core.signatures import Signature, find_signatures, line_starts
 
 CONTEXT_BEFORE = 4
 CONTEXT_AFTER = 2
@@ -42,7 +42,8 @@ _NEWLINES = re.compile(r"\r\n?")
 
 def clean_log(text: str) -> str:
     """Strip ANSI colour codes and GitHub Actions timestamps; normalise line endings."""
-    text = _NEWLINES.sub("\n", text)
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     return _TIMESTAMP.sub("", text)
@@ -61,7 +62,9 @@ def extract_errors(changes: Sequence[FileChange], book: Spellbook) -> list[Error
 def extract_log_errors(text: str, book: Spellbook) -> list[ErrorPayload]:
     """Return the distinct errors of a raw CI log (``path`` and ``line`` are ``None``)."""
     lines = clean_log(text).split("\n")
-    found = _errors(lines, None, None, find_signatures(lines), _pattern_hits(lines, book), book)
+    data = utf8("\n".join(lines))
+    signatures = find_signatures(lines, data=data)
+    found = _errors(lines, None, None, signatures, _pattern_hits(lines, data, book), book)
     distinct: dict[tuple[str, str], ErrorPayload] = {}
     for payload in found:
         distinct.setdefault((payload.error_type, payload.message), payload)
@@ -77,7 +80,8 @@ def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
         for start, end in _runs(numbers)
         for signature in find_signatures(lines[start:end])
     ]
-    return _errors(lines, numbers, change.path, signatures, _pattern_hits(lines, book), book)
+    hits = _pattern_hits(lines, utf8("\n".join(lines)), book)
+    return _errors(lines, numbers, change.path, signatures, hits, book)
 
 
 def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -104,22 +108,23 @@ def _line_regex(pattern: str) -> re2._Regexp:
     return compile_line_pattern(pattern)
 
 
-def _pattern_hits(lines: Sequence[str], book: Spellbook) -> dict[int, int]:
-    """Return ``{line index: spell id}`` for lines spell patterns match (specific spells first)."""
-    text = "\n".join(lines)
-    spell_ids = book.search(text)
+def _pattern_hits(lines: Sequence[str], data: bytes, book: Spellbook) -> dict[int, int]:
+    """Return ``{line index: spell id}`` for lines spell patterns match (specific spells first).
+
+    ``data`` is ``"\\n".join(lines)`` as UTF-8: RE2 reports byte offsets, and reading bytes spares
+    it a conversion of every offset back to characters.
+    """
+    spell_ids = book.search(data)
     if not spell_ids:
         return {}
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
+    starts = line_starts(data)
     hits: dict[int, int] = {}
     for spell_id in sorted(spell_ids, key=lambda i: (book.spell(i).generic, i)):
         try:
             regex = _line_regex(book.spell(spell_id).error_pattern)
         except re2.error:
             continue
-        for count, match in enumerate(regex.finditer(text)):
+        for count, match in enumerate(regex.finditer(data)):
             if count == MAX_HITS_PER_SPELL:
                 break
             hits.setdefault(bisect_right(starts, match.start()) - 1, spell_id)

@@ -115,7 +115,7 @@ class Spellbook:
         except KeyError:
             raise SpellNotFound(spell_id) from None
 
-    def search(self, text: str) -> tuple[int, ...]:
+    def search(self, text: str | bytes) -> tuple[int, ...]:
         """Return the sorted ids of the spells whose pattern matches a line of ``text``."""
         return self._patterns.search(text)
 
@@ -172,7 +172,7 @@ def rank_spells(payload: ErrorPayload, book: Spellbook, *, limit: int = 5) -> li
     similarity = book._keywords.similarities(terms)
     hits = frozenset(book.search(pattern_text(payload)))
     scored: list[tuple[float, int]] = []
-    for spell_id in hits | similarity.keys():
+    for spell_id in hits | _keyword_candidates(similarity):
         spell = book._spells[spell_id]
         score = _score(
             pattern=spell_id in hits,
@@ -187,6 +187,12 @@ def rank_spells(payload: ErrorPayload, book: Spellbook, *, limit: int = 5) -> li
     return [
         _match(book, spell_id, score, payload, hits, terms) for score, spell_id in scored[:limit]
     ]
+
+
+def _keyword_candidates(similarity: dict[int, float]) -> set[int]:
+    """Return the spells whose keywords alone could clear the floor (with the type bonus)."""
+    needed = (RELEVANCE_FLOOR - W_TYPE) / W_KEYWORDS - 1e-3  # scores are rounded: stay below
+    return {spell_id for spell_id, k in similarity.items() if k >= needed}
 
 
 def _score(*, pattern: bool, error_type: bool, keywords: float) -> float:

@@ -42,6 +42,11 @@ def set_options() -> re2.Options:
     return options
 
 
+def utf8(text: str) -> bytes:
+    """Return ``text`` as the UTF-8 bytes RE2 reads (lone surrogates from JSON kept, not fatal)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def line_form(pattern: str) -> str:
     """Return ``pattern`` with ``^``/``$`` at line boundaries (valid iff ``pattern`` is)."""
     return "(?m)" + pattern
@@ -99,8 +104,10 @@ class PatternSets:
         home = {spell_id: shard for shard in shards for spell_id in shard.ids}
         return cls(shards, home, {shard: len(shard.ids) for shard in shards}, broken)
 
-    def search(self, text: str) -> tuple[int, ...]:
+    def search(self, text: str | bytes) -> tuple[int, ...]:
         """Return the sorted ids of the spells whose pattern matches a line of ``text``."""
+        if isinstance(text, str):
+            text = utf8(text)
         home = self._home
         hits = [
             spell_id

@@ -26,10 +26,13 @@ times, so recognition stays linear in the size of the run.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
 import msgspec
 import re2
+
+from grimoire.core.regexsets import utf8
 
 MAX_WALK = 200
 """The most lines a recogniser walks forward from its trigger (a trace is longer only in
@@ -130,16 +133,18 @@ class Signature(msgspec.Struct, frozen=True, kw_only=True):
     end: int
 
 
-def find_signatures(lines: Sequence[str]) -> list[Signature]:
-    """Return the errors recognised in a run of lines, in order, none overlapping."""
-    text = "\n".join(lines)
-    starts = _line_starts(lines)
+def find_signatures(lines: Sequence[str], *, data: bytes | None = None) -> list[Signature]:
+    """Return the errors recognised in a run of lines, in order, none overlapping.
+
+    ``data`` is the run as UTF-8 (``"\\n".join(lines)``), when the caller has it already.
+    """
+    if data is None:
+        data = utf8("\n".join(lines))
+    starts = line_starts(data)
     found: list[Signature] = []
     covered = 0
-    line = 0
-    for match in _TRIGGERS.finditer(text):
-        while line + 1 < len(starts) and starts[line + 1] <= match.start():
-            line += 1
+    for match in _TRIGGERS.finditer(data):
+        line = bisect_right(starts, match.start()) - 1
         if line < covered:
             continue
         signature = _recognise(lines, line, covered)
@@ -149,11 +154,11 @@ def find_signatures(lines: Sequence[str]) -> list[Signature]:
     return found
 
 
-def _line_starts(lines: Sequence[str]) -> list[int]:
-    starts, offset = [], 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line) + 1
+def line_starts(data: bytes) -> list[int]:
+    """Return the byte offset where each line of ``data`` starts."""
+    starts = [0]
+    for piece in data.split(b"\n")[:-1]:
+        starts.append(starts[-1] + len(piece) + 1)
     return starts
 
 

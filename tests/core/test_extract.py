@@ -233,16 +233,20 @@ def test_clean_log() -> None:
     assert clean_log("2024-01-01T00:00:00Z \x1b[1;32mok\x1b[0m\r\nnext\rline") == "ok\nnext\nline"
 
 
+# Any text, lone surrogates (which JSON "\\ud800" escapes decode to) and control characters too.
+ANY_TEXT = st.text() | st.text(st.characters(categories=("Cs", "Cc", "Lu", "Ll", "Nd", "Po", "Zs")))
+
+
 # Property: extraction never raises, whatever the text of a log or of a diff's added lines.
 @settings(max_examples=200, deadline=None)
-@given(st.text())
+@given(ANY_TEXT)
 def test_log_extraction_never_raises(text: str) -> None:
     for payload in extract_log_errors(text, STARTER):
         assert isinstance(payload, ErrorPayload)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(), max_size=30), st.integers(1, 10_000))
+@given(st.lists(ANY_TEXT, max_size=30), st.integers(1, 10_000))
 def test_diff_extraction_never_raises(lines: list[str], start: int) -> None:
     for payload in extract_errors([change(lines, start=start)], STARTER):
         assert payload.path == "ci/build.log"

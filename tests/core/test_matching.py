@@ -157,6 +157,11 @@ def test_search_is_line_by_line() -> None:
     assert book.search("a  b") == (2,)
 
 
+def test_text_with_lone_surrogates_is_searched_not_refused() -> None:
+    payload = ErrorPayload(error_type="", message="Segmentation fault \ud800")
+    assert [m.spell_id for m in rank_spells(payload, BOOK)] == [3]
+
+
 def test_spell_lookup_and_membership() -> None:
     assert BOOK.spell(4) is NPE
     assert 4 in BOOK and 99 not in BOOK and len(BOOK) == 4
