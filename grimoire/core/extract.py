@@ -19,6 +19,7 @@ import functools
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import re2
 
@@ -64,7 +65,8 @@ def extract_log_errors(text: str, book: Spellbook) -> list[ErrorPayload]:
     lines = clean_log(text).split("\n")
     data = utf8("\n".join(lines))
     signatures = find_signatures(lines, data=data)
-    found = _errors(lines, None, None, signatures, _pattern_hits(lines, data, book), book)
+    hits = _pattern_hits(lines, data, book)
+    found = _errors(_Source(lines, None, None), signatures, hits, book)
     distinct: dict[tuple[str, str], ErrorPayload] = {}
     for payload in found:
         distinct.setdefault((payload.error_type, payload.message), payload)
@@ -81,7 +83,7 @@ def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
         for signature in find_signatures(lines[start:end])
     ]
     hits = _pattern_hits(lines, utf8("\n".join(lines)), book)
-    return _errors(lines, numbers, change.path, signatures, hits, book)
+    return _errors(_Source(lines, numbers, change.path), signatures, hits, book)
 
 
 def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -131,80 +133,60 @@ def _pattern_hits(lines: Sequence[str], data: bytes, book: Spellbook) -> dict[in
     return hits
 
 
+class _Source(NamedTuple):
+    """Lines to extract from: their new-file numbers and path in a diff, ``None`` in a log."""
+
+    lines: Sequence[str]
+    numbers: Sequence[int] | None
+    path: str | None
+
+
 def _errors(
-    lines: Sequence[str],
-    numbers: Sequence[int] | None,
-    path: str | None,
-    signatures: Sequence[Signature],
-    hits: dict[int, int],
-    book: Spellbook,
+    source: _Source, signatures: Sequence[Signature], hits: dict[int, int], book: Spellbook
 ) -> list[ErrorPayload]:
+    """Merge signatures and pattern hits into payloads, in line order."""
     spans = [(signature.start, signature.end) for signature in signatures]
-    located: list[tuple[int, ErrorPayload]] = []
-    for signature in signatures:
-        located.append(
-            (
-                signature.anchor,
-                _payload(
-                    lines,
-                    numbers,
-                    path,
-                    signature.error_type,
-                    signature.message,
-                    anchor=signature.anchor,
-                    span=(signature.start, signature.end),
-                    stack=True,
-                ),
-            )
+    located = [
+        (
+            s.anchor,
+            _payload(source, s.error_type, s.message, anchor=s.anchor, span=(s.start, s.end)),
         )
+        for s in signatures
+    ]
     for index, spell_id in hits.items():
-        at = bisect_right(spans, (index, len(lines) + 1)) - 1
+        at = bisect_right(spans, (index, len(source.lines) + 1)) - 1
         if at >= 0 and spans[at][0] <= index < spans[at][1]:
-            continue
+            continue  # the signature's stack trace holds this line: ranking finds the hit there
+        message = source.lines[index].strip()
         error_type = book.spell(spell_id).error_type
-        located.append(
-            (
-                index,
-                _payload(
-                    lines,
-                    numbers,
-                    path,
-                    error_type,
-                    lines[index].strip(),
-                    anchor=index,
-                    span=(index, index + 1),
-                    stack=False,
-                ),
-            )
-        )
+        located.append((index, _payload(source, error_type, message, anchor=index, span=None)))
     located.sort(key=lambda item: item[0])
     return [payload for _, payload in located]
 
 
 def _payload(
-    lines: Sequence[str],
-    numbers: Sequence[int] | None,
-    path: str | None,
+    source: _Source,
     error_type: str,
     message: str,
     *,
     anchor: int,
-    span: tuple[int, int],
-    stack: bool,
+    span: tuple[int, int] | None,
 ) -> ErrorPayload:
-    start, end = span
+    """Build one payload; ``span`` is the signature's lines (its stack trace), if any."""
+    start, end = span or (anchor, anchor + 1)
+    lines, numbers = source.lines, source.numbers
     line = numbers[anchor] if numbers is not None else None
     around = [
         *_same_run(lines, numbers, range(max(0, start - CONTEXT_BEFORE), start), start),
         *_same_run(lines, numbers, range(end, min(len(lines), end + CONTEXT_AFTER)), end - 1),
     ]
-    header = [f"{path}:{line}"] if path is not None else []
+    header = [f"{source.path}:{line}"] if source.path is not None else []
     return ErrorPayload(
         error_type=error_type,
         message=message,
         context="\n".join(header + around),
-        stack_trace="\n".join(lines[start:end]) if stack else "",
-        path=path,
+        stack_trace="\n".join(lines[start:end]) if span else "",
+        path=source.path,
         line=line,
     )
 
