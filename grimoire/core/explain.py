@@ -29,6 +29,7 @@ class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
     why: WhyOut
     error_type: str
     solution_code: str
+    generic: bool = False
 
 
 class LogError(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,9 +59,17 @@ def explain_log(text: str, book: Spellbook, *, limit: int) -> list[LogError]:
         )
         for payload in extract_log_errors(text, book)
     ]
-    # Stable sort: errors with equal best scores keep their order in the log.
-    found.sort(key=lambda error: -error.matches[0].score if error.matches else 1.0)
+    found.sort(key=_telling_first)
     return found
+
+
+def _telling_first(error: LogError) -> tuple[int, float]:
+    """Sort key: specific matches first, then generic ones ("exit code 1"), then unmatched; best
+    score first within each. The sort is stable, so ties keep their order in the log."""
+    if not error.matches:
+        return 2, 0.0
+    best = error.matches[0]
+    return int(best.generic), -best.score
 
 
 def match_out(match: Match, book: Spellbook) -> MatchOut:
@@ -73,4 +82,5 @@ def match_out(match: Match, book: Spellbook) -> MatchOut:
         why=WhyOut(match.why.pattern, match.why.error_type, list(match.why.terms)),
         error_type=spell.error_type,
         solution_code=spell.solution_code,
+        generic=spell.generic,
     )

@@ -49,7 +49,7 @@ class LogRequest(msgspec.Struct, frozen=True):
 
 
 class LogResponse(msgspec.Struct, frozen=True):
-    """The errors found, ordered by their best match (best first; unmatched errors last)."""
+    """The errors found: best explained first, generic-only matches after, unmatched last."""
 
     errors: list[LogError]
 

@@ -1,0 +1,125 @@
+"""The ``grimoire`` command, run as a real process: spells seed/import/export, match, db."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grimoire.spellbook import load_starter_spellbook
+
+LOG = """\
+2024-05-01T10:00:00.0000000Z Run python -m pytest
+Traceback (most recent call last):
+  File "app.py", line 1, in <module>
+ModuleNotFoundError: No module named 'yaml'
+Error: Process completed with exit code 1.
+"""
+
+
+def grimoire(
+    *args: str, database_url: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "grimoire", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_seed_is_idempotent(database_url: str) -> None:
+    starter = len(load_starter_spellbook())
+    first = grimoire("spells", "seed", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"{starter} created, 0 updated, 0 unchanged"
+    again = grimoire("spells", "seed", database_url=database_url)
+    assert again.stdout.strip() == f"0 created, 0 updated, {starter} unchanged"
+
+
+def test_export_import_round_trip(database_url: str, tmp_path: Path) -> None:
+    grimoire("spells", "seed", database_url=database_url)
+    exported = tmp_path / "book.json"
+    assert grimoire("spells", "export", str(exported), database_url=database_url).returncode == 0
+    drafts = json.loads(exported.read_text())
+    assert len(drafts) == len(load_starter_spellbook())
+    drafts[0]["solution_code"] = "a better fix"
+    exported.write_text(json.dumps(drafts))
+    result = grimoire("spells", "import", str(exported), database_url=database_url)
+    assert result.stdout.strip() == f"0 created, 1 updated, {len(drafts) - 1} unchanged"
+    yaml_out = grimoire("spells", "export", database_url=database_url)
+    assert "a better fix" in yaml_out.stdout
+
+
+def test_import_refuses_a_broken_spellbook_whole(database_url: str, tmp_path: Path) -> None:
+    book = tmp_path / "book.yaml"
+    book.write_text(
+        "- title: ok\n  description: d\n  error_type: E\n  error_pattern: fine\n"
+        "  solution_code: s\n"
+        "- title: bad\n  description: d\n  error_type: E\n  error_pattern: '(?=x)'\n"
+        "  solution_code: s\n"
+    )
+    result = grimoire("spells", "import", str(book), database_url=database_url)
+    assert result.returncode == 1
+    assert "look-ahead" in result.stderr
+    assert "nothing imported" in result.stderr
+    assert grimoire("spells", "export", database_url=database_url).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_match_explains_a_ci_log(database_url: str, output: str) -> None:
+    grimoire("spells", "seed", database_url=database_url)
+    args = ["match", "-"] + (["--json"] if output == "json" else [])
+    result = grimoire(*args, database_url=database_url, stdin=LOG)
+    assert result.returncode == 0, result.stderr
+    if output == "json":
+        errors = json.loads(result.stdout)["errors"]
+        assert errors[0]["error_type"] == "ModuleNotFoundError"
+        assert errors[0]["matches"][0]["title"] == "Python module is not installed"
+    else:
+        assert "Python module is not installed" in result.stdout
+
+
+def test_match_exit_status_says_nothing_matched(database_url: str) -> None:
+    result = grimoire("match", "-", database_url=database_url, stdin="all good here\n")
+    assert result.returncode == 1
+    assert result.stdout.strip() == "No errors found."
+
+
+def test_match_with_the_starter_spellbook_needs_no_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/never-created.db"
+    result = grimoire("match", "--starter", "-", database_url=url, stdin=LOG)
+    assert result.returncode == 0, result.stderr
+    assert "Python module is not installed" in result.stdout
+    assert not (tmp_path / "never-created.db").exists()
+
+
+def test_bad_configuration_is_a_clear_usage_error(database_url: str) -> None:
+    result = grimoire("match", "-", database_url="mysql://nope", stdin=LOG)
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+    missing = grimoire("match", "/no/such/file.log", database_url=database_url)
+    assert missing.returncode == 2
+
+
+def test_db_commands(database_url: str) -> None:
+    current = grimoire("db", "current", database_url=database_url)
+    assert current.returncode == 0
+    head = current.stdout.split("(head: ")[1].rstrip(")\n")
+    assert current.stdout.startswith(head)
+    assert grimoire("db", "downgrade", "base", database_url=database_url).returncode == 0
+    assert grimoire("db", "current", database_url=database_url).stdout.startswith("none")
+    assert grimoire("db", "upgrade", database_url=database_url).returncode == 0
