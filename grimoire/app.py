@@ -86,7 +86,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             settings=settings,
             engine=engine,
             sessions=sessions,
-            github=GitHubClient(http, auth=github_auth(settings)),
+            github=GitHubClient(
+                http, auth=github_auth(settings), write_spacing=settings.github_write_spacing
+            ),
             intake=intake,
         )
     finally:

@@ -52,9 +52,12 @@ class Settings:
     report_mode: ReportMode | None = None
     findings_conclusion: FindingsConclusion = "neutral"
     public_url: str | None = None
+    # Seconds between two writes to one installation (GitHub asks for at least one); tests set 0.
+    github_write_spacing: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        _check_report_mode(self)
         if self.app_env == "production":
             missing = [
                 name
@@ -117,6 +120,19 @@ class Settings:
             ),
             public_url=(read.text("PUBLIC_URL") or "").rstrip("/") or None,
         )
+
+
+def _check_report_mode(settings: Settings) -> None:
+    """Refuse a REPORT_MODE the credentials cannot serve (the default always can)."""
+    app = settings.github_app_id is not None and settings.github_app_private_key is not None
+    if settings.report_mode in ("check", "both") and not app:
+        # https://docs.github.com/en/rest/checks/runs#create-a-check-run: only GitHub Apps may.
+        raise ConfigError(
+            f"REPORT_MODE={settings.report_mode} needs a GitHub App (GITHUB_APP_ID and "
+            "GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE): only Apps create check runs"
+        )
+    if settings.report_mode == "comment" and not (app or settings.github_api_token):
+        raise ConfigError("REPORT_MODE=comment needs GITHUB_API_TOKEN or a GitHub App")
 
 
 class _Reader:

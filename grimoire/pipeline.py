@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from grimoire import reporting
 from grimoire.core.diff import ParsedDiff, parse_diff, parse_file_patches
 from grimoire.core.findings import MAX_FINDINGS, Finding, find_errors
 from grimoire.errors import DiffTooLarge, GitHubRejected
@@ -28,6 +29,7 @@ async def process_job(res: Resources, job: Job) -> None:
     if job.repository is None or job.pr_number is None or job.head_sha is None:
         raise GitHubRejected(f"delivery {job.id} names no pull request", status=422)
     analysis_id = await start(res, job)
+    await reporting.begin(res, job, analysis_id)
     try:
         diff, source = await fetch_changes(res.github, job)
         book = await res.spell_index.current(res.sessions)
@@ -35,7 +37,10 @@ async def process_job(res: Resources, job: Job) -> None:
         await save(res, analysis_id, diff, findings, capped=capped, source=source)
     except Exception as exc:
         await record_failure(res, analysis_id, exc)
+        await reporting.abandon(res, job, analysis_id, exc)
         raise
+    # Outside the try: a reporting failure keeps the saved analysis (report_status says why).
+    await reporting.finish(res, job, analysis_id, findings, capped=capped)
     log.info(
         "analysed %s#%s at %s: %d files, %d findings",
         job.repository,
