@@ -348,7 +348,7 @@ def naive(spells: list[SpellRecord], payloads: list[ErrorPayload], log: str) -> 
 def table(results: list[dict[str, float]]) -> str:
     head = (
         "| spells | build s | index MiB (RSS) | rank p50 ms | rank p99 ms | top-1 | patch ms "
-        "| 1 MB log ms (warm / new log) | errors | naive rank ms | rank speed-up "
+        "| 1 MB log ms (1st / 2nd log) | errors | naive rank ms | rank speed-up "
         "| naive 1 MB log ms* | log speed-up |"
     )
     lines = [head, "|" + "---|" * 13]
@@ -361,8 +361,8 @@ def table(results: list[dict[str, float]]) -> str:
             f"| {int(r['size']):,} | {r['build_s']:.2f} | {r['memory_mb']:.0f} "
             f"| {r['rank_p50_ms']:.2f} | {r['rank_p99_ms']:.2f} | {r['top1']:.2f} "
             f"| {r['patch_ms']:.1f} | {r['log_ms']:.1f} / {r['log_ms_fresh']:.1f} "
-            f"| {int(r['log_errors'])} | {naive_rank:.1f} | {rank_ratio} "
-            f"| {naive_log:,.0f} | {log_ratio} |"
+            f"| {int(r['log_errors'])} | {f'{naive_rank:.1f}' if naive_rank else '-'} "
+            f"| {rank_ratio} | {f'{naive_log:,.0f}' if naive_log else '-'} | {log_ratio} |"
         )
     return "\n".join(lines)
 
