@@ -114,9 +114,10 @@ class Stage:
 
     async def settled(self, delivery_id: str) -> dict[str, Any]:
         """Wait until the delivery is done or failed for good; return it."""
-        return await until(
+        settled: dict[str, Any] = await until(
             lambda: self.delivery(delivery_id), lambda d: d["status"] in {"done", "failed"}
         )
+        return settled
 
     async def reported(self, number: int, head_sha: str, delivery_id: str) -> dict[str, Any]:
         """Wait until the delivery settled, then return the analysis of its head."""
