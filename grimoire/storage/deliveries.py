@@ -19,6 +19,7 @@ from grimoire.storage.tables import Delivery, without_nul
 QUEUED, PROCESSING, DONE, FAILED, IGNORED = "queued", "processing", "done", "failed", "ignored"
 STATUSES = (QUEUED, PROCESSING, DONE, FAILED, IGNORED)
 
+MAX_DELIVERY_ID = 100
 Intake = Literal["queued", "ignored", "duplicate", "requeued"]
 
 # Any constant works: it only has to be the same number in every process sharing the database.
@@ -227,7 +228,9 @@ async def requeue(session: AsyncSession, delivery_id: str, *, now: datetime) -> 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery:
     """Return one delivery, or raise ``DeliveryNotFound``."""
-    delivery = await session.get(Delivery, delivery_id)
+    # An id no delivery can have (NUL, too long) must be a 404, not a driver error.
+    possible = len(delivery_id) <= MAX_DELIVERY_ID and "\x00" not in delivery_id
+    delivery = await session.get(Delivery, delivery_id) if possible else None
     if delivery is None:
         raise DeliveryNotFound(delivery_id)
     return delivery

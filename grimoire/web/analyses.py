@@ -14,7 +14,14 @@ from grimoire.resources import resources
 from grimoire.storage import analyses as storage
 from grimoire.storage.tables import Analysis, AnalysisFile, Finding
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
-from grimoire.web.pagination import MAX_SKIP, PAGE_PARAMS, parse_page, query_int
+from grimoire.web.pagination import (
+    MAX_SKIP,
+    PAGE_PARAMS,
+    TEXT_SCHEMA,
+    parse_page,
+    query_int,
+    query_text,
+)
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
 
@@ -87,6 +94,7 @@ async def list_analyses(request: Request) -> Response:
     page = parse_page(request)
     errors: list[FieldError] = []
     pr = query_int(request, "pr", default=0, low=1, high=MAX_SKIP, errors=errors)
+    repository = query_text(request, "repository", errors=errors)
     if errors:
         raise ValidationFailed("invalid query parameters", errors)
     async with resources(request).sessions.begin() as session:
@@ -94,7 +102,7 @@ async def list_analyses(request: Request) -> Response:
             session,
             skip=page.skip,
             limit=page.limit,
-            repository=request.query_params.get("repository"),
+            repository=repository,
             pr_number=pr or None,
         )
         body = [summary(row) for row in rows]
@@ -171,7 +179,7 @@ def finding_out(row: Finding) -> FindingOut:
 
 
 _FILTERS = (
-    Param("repository", {"type": "string"}, "Only this repository (owner/name)."),
+    Param("repository", TEXT_SCHEMA, "Only this repository (owner/name)."),
     Param("pr", {"type": "integer", "minimum": 1, "maximum": MAX_SKIP}, "Only this PR number."),
 )
 

@@ -15,7 +15,7 @@ from grimoire.storage import deliveries as storage
 from grimoire.storage.tables import Delivery
 from grimoire.web.auth import require_writer
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
-from grimoire.web.pagination import PAGE_PARAMS, parse_page
+from grimoire.web.pagination import PAGE_PARAMS, TEXT_SCHEMA, parse_page, query_text
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
 
@@ -44,19 +44,16 @@ class DeliveryOut(msgspec.Struct, frozen=True, kw_only=True):
 
 async def list_deliveries(request: Request) -> Response:
     page = parse_page(request)
+    errors: list[FieldError] = []
     status = request.query_params.get("status")
     if status is not None and status not in storage.STATUSES:
-        raise ValidationFailed(
-            "invalid query parameters",
-            [FieldError("query.status", f"must be one of {', '.join(storage.STATUSES)}")],
-        )
+        errors.append(FieldError("query.status", f"must be one of {', '.join(storage.STATUSES)}"))
+    repository = query_text(request, "repository", errors=errors)
+    if errors:
+        raise ValidationFailed("invalid query parameters", errors)
     async with resources(request).sessions.begin() as session:
         rows, total = await storage.list_deliveries(
-            session,
-            skip=page.skip,
-            limit=page.limit,
-            status=status,
-            repository=request.query_params.get("repository"),
+            session, skip=page.skip, limit=page.limit, status=status, repository=repository
         )
         body = [delivery_out(row) for row in rows]
     return JSONResponse(body, headers={"X-Total-Count": str(total)})
@@ -104,7 +101,7 @@ def delivery_out(row: Delivery) -> DeliveryOut:
 _NOT_FOUND = Reply("No delivery has this id.", ErrorBody)
 _FILTERS = (
     Param("status", {"type": "string", "enum": list(storage.STATUSES)}, "Only this status."),
-    Param("repository", {"type": "string"}, "Only this repository (owner/name)."),
+    Param("repository", TEXT_SCHEMA, "Only this repository (owner/name)."),
 )
 
 routes = [

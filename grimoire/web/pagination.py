@@ -11,6 +11,8 @@ from grimoire.web.openapi import Param
 
 MAX_LIMIT = 100
 MAX_SKIP = 2**31 - 1
+MAX_TEXT = 255
+TEXT_SCHEMA = {"type": "string", "maxLength": MAX_TEXT, "pattern": r"^[^\x00]*$"}
 
 PAGE_PARAMS = (
     Param(
@@ -42,6 +44,15 @@ def parse_page(request: Request) -> Page:
     if errors:
         raise ValidationFailed("invalid query parameters", errors)
     return Page(skip=skip, limit=limit)
+
+
+def query_text(request: Request, name: str, *, errors: list[FieldError]) -> str | None:
+    """Read one text query parameter (a filter); record a ``FieldError`` if it cannot be one."""
+    raw = request.query_params.get(name)
+    if raw is not None and ("\x00" in raw or len(raw) > MAX_TEXT):
+        errors.append(FieldError(f"query.{name}", f"must be at most {MAX_TEXT} characters, no NUL"))
+        return None
+    return raw
 
 
 def query_int(

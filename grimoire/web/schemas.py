@@ -7,7 +7,7 @@ schema and the enforced one cannot drift apart.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import msgspec
 
@@ -133,13 +133,25 @@ def validate(data: Any, cls: type[T], *, root: str) -> T:
             if field.required:
                 errors.append(FieldError(path, "is required"))
             continue
+        value = data[field.encode_name] = _json_integer(data[field.encode_name], field.type)
         try:
-            msgspec.convert(data[field.encode_name], field.type)
+            msgspec.convert(value, field.type)
         except msgspec.ValidationError as exc:
             errors.append(field_error(exc, path))
     if errors:
         raise ValidationFailed("the request body does not match its schema", errors)
     return msgspec.convert(data, cls)
+
+
+def _json_integer(value: Any, annotation: Any) -> Any:
+    """Return ``1.0`` as ``1`` for an integer field: JSON (and JSON Schema) make no difference."""
+    if isinstance(value, float) and value.is_integer() and _base_type(annotation) is int:
+        return int(value)
+    return value
+
+
+def _base_type(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
 def field_error(exc: msgspec.ValidationError, path: str) -> FieldError:

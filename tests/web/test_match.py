@@ -157,3 +157,11 @@ async def test_a_pattern_failing_its_examples_is_refused(client: httpx.AsyncClie
     assert error_paths(response) == {"body.examples[1]", "body.counter_examples[0]"}
     assert all(error["message"] for error in body["errors"])
     assert (await client.get("/api/spells")).json() == []
+
+
+async def test_integral_floats_are_integers(client: httpx.AsyncClient) -> None:
+    # JSON Schema (and JSON) make no difference between 2 and 2.0; a client may send either.
+    response = await client.post("/api/match", json={"message": "x", "limit": 2.0})
+    assert response.status_code == 200
+    response = await client.post("/api/match", json={"message": "x", "limit": 2.5})
+    assert_error(response, 422, "VALIDATION_ERROR")

@@ -217,3 +217,13 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     response = await client.patch("/api/spells/1")
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE"}
+
+
+async def test_filters_and_ids_no_row_can_have_are_clean_errors(client: httpx.AsyncClient) -> None:
+    # NUL cannot be stored in PostgreSQL text: such a filter is a 422, such an id a 404, never 500.
+    response = await client.get("/api/deliveries", params={"repository": "a\x00b"})
+    assert_error(response, 422, "VALIDATION_ERROR")
+    response = await client.get("/api/analyses", params={"repository": "x" * 256})
+    assert_error(response, 422, "VALIDATION_ERROR")
+    assert_error(await client.get("/api/deliveries/a%00b"), 404, "DELIVERY_NOT_FOUND")
+    assert_error(await client.get(f"/api/deliveries/{'x' * 101}"), 404, "DELIVERY_NOT_FOUND")
