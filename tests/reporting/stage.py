@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import time
 import uuid
@@ -203,8 +204,8 @@ def diff_adding(files: dict[str, list[str]]) -> bytes:
 
 
 def sha(n: int) -> str:
-    """A distinct 40-hex head SHA."""
-    return f"{n:040x}"
+    """A distinct 40-hex head SHA (distinct in its first 7 characters too)."""
+    return hashlib.sha1(str(n).encode()).hexdigest()
 
 
 CLEAN = diff_adding({"docs/readme.md": ["Nothing to see here."]})
