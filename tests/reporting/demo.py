@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -59,7 +60,7 @@ async def demo(*, app: bool, keep: bool) -> None:
             async with serve(create_app(settings)) as grimoire_url:
                 await run_once(fake, settings, grimoire_url, github_url)
                 if keep:
-                    await wait_forever(grimoire_url, github_url)
+                    await wait_forever(settings, grimoire_url, github_url)
 
 
 async def run_once(
@@ -88,9 +89,13 @@ async def run_once(
             )
 
 
-async def wait_forever(grimoire_url: str, github_url: str) -> None:
-    """Keep serving until Ctrl-C."""
-    print(f"\nGrimoire: {grimoire_url}/docs   fake GitHub: {github_url}   (Ctrl-C to stop)")
+async def wait_forever(settings: Settings, grimoire_url: str, github_url: str) -> None:
+    """Print what a shell needs to send more deliveries, then serve until Ctrl-C."""
+    print("\nServing until Ctrl-C. In another shell:\n")
+    print(f"export GRIMOIRE={grimoire_url} GITHUB={github_url}")
+    print(f"export SECRET={shlex.quote(WEBHOOK_SECRET)}")
+    if settings.github_api_token:
+        print(f"export GITHUB_TOKEN={settings.github_api_token}")
     await asyncio.Event().wait()
 
 
