@@ -118,17 +118,43 @@ async def finish(
         await _set_status(res, analysis_id, SKIPPED, "REPORT_MODE is none (or no credentials)")
         return
     ctx = report_context(res.settings, job, analysis_id, capped=capped)
-    notes: list[str] = []
     try:
-        if mode in ("check", "both"):
-            await _complete_check_run(res, job, analysis_id, ctx, findings)
-        if mode in ("comment", "both") and (why := await _comment(res, job, ctx, findings)):
-            notes.append(why)
+        notes = await _send_reports(res, job, analysis_id, ctx, findings, mode=mode)
     except GitHubError as exc:
         await _set_status(res, analysis_id, _failure_status(res, job, exc), exc.detail)
         raise
-    nothing_sent = mode == "comment" and notes
+    nothing_sent = mode == "comment" and bool(notes)
     await _set_status(res, analysis_id, SKIPPED if nothing_sent else REPORTED, "; ".join(notes))
+
+
+async def _send_reports(
+    res: Resources,
+    job: Job,
+    analysis_id: int,
+    ctx: ReportContext,
+    findings: list[Finding],
+    *,
+    mode: ReportMode,
+) -> list[str]:
+    """Complete the check run and write the comment; return why anything was left unsent.
+
+    A permanent refusal of one (say the App lacks the checks permission) does not keep the
+    other from being sent; it is raised afterwards. A transient failure is raised at once: the
+    retry sends both again, and neither is duplicated (the comment is edited, the check run's
+    annotations resume after the last batch sent).
+    """
+    notes: list[str] = []
+    refused: GitHubRejected | None = None
+    if mode in ("check", "both"):
+        try:
+            await _complete_check_run(res, job, analysis_id, ctx, findings)
+        except GitHubRejected as exc:
+            refused = exc
+    if mode in ("comment", "both") and (why := await _comment(res, job, ctx, findings)):
+        notes.append(why)
+    if refused is not None:
+        raise refused
+    return notes
 
 
 async def abandon(res: Resources, job: Job, analysis_id: int, exc: Exception) -> None:

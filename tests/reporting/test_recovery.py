@@ -183,6 +183,23 @@ async def test_a_check_run_that_cannot_start_does_not_block_the_analysis(
     assert [r.status for r in s.fake.requests_to("POST", CHECK_RUNS)] == [502, 201]
 
 
+async def test_a_refused_check_run_does_not_keep_the_comment_from_being_posted(
+    database_url: str,
+) -> None:
+    async with stage(database_url, auth="app") as s:
+        await s.add_spell(AWS_KEY)
+        s.fake.fail("POST", CHECK_RUNS, status=403, times=None)  # no checks permission
+        delivery = await s.push(1, sha(1), WITH_KEY)
+        assert (await s.settled(delivery))["status"] == "failed"
+        analysis = await s.analysis(1, sha(1))
+        assert analysis is not None
+        assert (analysis["status"], analysis["findings_count"]) == ("done", 1)
+        assert analysis["report_status"] == "failed"
+        assert "403" in analysis["report_error"]
+        assert len(s.fake.comments_on(REPO, 1)) == 1
+    assert s.fake.check_runs == {}
+
+
 async def test_annotations_resume_after_a_rate_limit_between_batches(database_url: str) -> None:
     files = {f"keys/k{i:02}.py": [KEY_LINE] * 3 for i in range(21)}
     async with stage(database_url, auth="app") as s:
