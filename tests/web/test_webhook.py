@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from grimoire.app import create_app
 from grimoire.config import Settings
 from grimoire.core.events import ANALYSED_ACTIONS
 from grimoire.core.signature import sign
@@ -25,6 +26,7 @@ from grimoire.storage.tables import Delivery
 from grimoire.web.webhook import WEBHOOK_BODY_LIMIT
 from tests.apps import running
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
+from tests.servers import serve
 from tests.web.errors import assert_error
 
 FIXTURES = Path("/work/shared/fixtures/webhooks")
@@ -278,6 +280,25 @@ async def test_body_over_25_mib_chunked_is_413(client: httpx.AsyncClient) -> Non
     assert response.request.headers["transfer-encoding"] == "chunked"
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert sent_chunks <= 27  # it stopped reading once past the limit
+
+
+async def test_body_over_25_mib_is_413_over_real_http(app_settings: Settings) -> None:
+    """Through uvicorn too: the client gets the 413, with or without Content-Length."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(30):
+            yield b" " * (1024 * 1024)
+
+    body = b" " * (WEBHOOK_BODY_LIMIT + 1)
+    async with (
+        serve(create_app(app_settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        sized = await http.post("/webhook", content=body, headers=headers(body))
+        assert_error(sized, 413, "PAYLOAD_TOO_LARGE")
+        chunked = await http.post("/webhook", content=chunks(), headers=headers(b""))
+        assert_error(chunked, 413, "PAYLOAD_TOO_LARGE")
+        assert (await http.get("/api/deliveries")).headers["x-total-count"] == "0"
 
 
 async def test_body_of_exactly_25_mib_is_read(client: httpx.AsyncClient) -> None:
