@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with (
             open_resources(settings or Settings.from_environ()) as res,
+            warm_spellbook(res),
             workers(res, res.settings.worker_concurrency),
         ):
             yield {"resources": res}
@@ -104,6 +106,28 @@ def github_auth(settings: Settings) -> TokenAuth | AppAuth | None:
         app_id=settings.github_app_id,
         private_key=settings.github_app_private_key,
     )
+
+
+@asynccontextmanager
+async def warm_spellbook(res: Resources) -> AsyncIterator[None]:
+    """Compile the spellbook in the background at start, not on the first request that needs it.
+
+    At 100k spells compiling takes seconds; the service starts answering (intake, health) at once.
+    """
+
+    async def warm() -> None:
+        try:
+            await res.spell_index.current(res.sessions)
+        except Exception:  # the first request will try again and report it
+            log.exception("could not compile the spellbook at startup")
+
+    task = asyncio.create_task(warm(), name="grimoire-warm-spellbook")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager
