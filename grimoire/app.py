@@ -24,7 +24,7 @@ from grimoire.github.http import create_http_client
 from grimoire.logs import configure_logging
 from grimoire.pipeline import process_job
 from grimoire.resources import Resources
-from grimoire.storage.db import create_engine, create_sessions
+from grimoire.storage.db import create_engine, create_readers, create_sessions
 from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, deliveries, health, match, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
@@ -88,6 +88,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             settings=settings,
             engine=engine,
             sessions=sessions,
+            readers=create_readers(engine),
             github=GitHubClient(
                 http, auth=github_auth(settings), write_spacing=settings.github_write_spacing
             ),
@@ -117,7 +118,7 @@ async def warm_spellbook(res: Resources) -> AsyncIterator[None]:
 
     async def warm() -> None:
         try:
-            await res.spell_index.current(res.sessions)
+            await res.spell_index.current(res.readers)
         except Exception:  # the first request will try again and report it
             log.exception("could not compile the spellbook at startup")
 

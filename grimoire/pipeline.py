@@ -32,7 +32,7 @@ async def process_job(res: Resources, job: Job) -> None:
     await reporting.begin(res, job, analysis_id)
     try:
         diff, source = await fetch_changes(res.github, job)
-        book = await res.spell_index.current(res.sessions)
+        book = await res.spell_index.current(res.readers)
         findings, capped = await asyncio.to_thread(find_errors, diff.files, book)
         await save(res, analysis_id, diff, findings, capped=capped, source=source)
     except Exception as exc:

@@ -17,11 +17,13 @@ from grimoire.storage.intake import IntakeWriter
 
 @dataclass(frozen=True)
 class Resources:
-    """Settings, the database, the GitHub client, the compiled spellbook, the queue signal."""
+    """Settings, the database (sessions that write, sessions that only read), the GitHub client,
+    intake, the compiled spellbook, the queue signal."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]
     github: GitHubClient
     intake: IntakeWriter
     spell_index: SpellIndex = field(default_factory=SpellIndex)

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+_READ_ONLY = "grimoire_read_only"
+
 Sessions = async_sessionmaker[AsyncSession]
 """The session factory type: one session per request or job, never shared."""
 
@@ -37,8 +39,19 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
-    """Return the session factory: one session per request or job, never shared."""
+    """Return the session factory for work that writes: one session per request or job."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_readers(engine: AsyncEngine) -> Sessions:
+    """Return the session factory for work that only reads.
+
+    On SQLite their transactions start with a plain (deferred) BEGIN: in WAL mode a reader then
+    neither waits for the writer nor makes it wait. Elsewhere they are ordinary sessions.
+    """
+    return async_sessionmaker(
+        engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+    )
 
 
 async def ping(engine: AsyncEngine) -> None:
@@ -63,5 +76,6 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
         # waits (busy_timeout) instead of failing with SQLITE_BUSY when another writer got there
-        # first.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # first. Read-only sessions (create_readers) need no lock at all.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

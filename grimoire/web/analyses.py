@@ -97,7 +97,7 @@ async def list_analyses(request: Request) -> Response:
     repository = query_text(request, "repository", errors=errors)
     if errors:
         raise ValidationFailed("invalid query parameters", errors)
-    async with resources(request).sessions.begin() as session:
+    async with resources(request).readers() as session:
         rows, total = await storage.list_analyses(
             session,
             skip=page.skip,
@@ -110,7 +110,7 @@ async def list_analyses(request: Request) -> Response:
 
 
 async def get_analysis(request: Request) -> Response:
-    async with resources(request).sessions.begin() as session:
+    async with resources(request).readers() as session:
         analysis = await storage.get_analysis(session, request.path_params["analysis_id"])
         body = AnalysisOut(
             **msgspec.structs.asdict(summary(analysis)),

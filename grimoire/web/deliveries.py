@@ -51,7 +51,7 @@ async def list_deliveries(request: Request) -> Response:
     repository = query_text(request, "repository", errors=errors)
     if errors:
         raise ValidationFailed("invalid query parameters", errors)
-    async with resources(request).sessions.begin() as session:
+    async with resources(request).readers() as session:
         rows, total = await storage.list_deliveries(
             session, skip=page.skip, limit=page.limit, status=status, repository=repository
         )
@@ -60,7 +60,7 @@ async def list_deliveries(request: Request) -> Response:
 
 
 async def get_delivery(request: Request) -> Response:
-    async with resources(request).sessions.begin() as session:
+    async with resources(request).readers() as session:
         delivery = await storage.get_delivery(session, request.path_params["delivery_id"])
         return JSONResponse(delivery_out(delivery))
 

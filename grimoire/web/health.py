@@ -88,7 +88,7 @@ async def queue_component(res: Resources) -> Component:
     """Report the job queue: how many deliveries are in each state, and how late the oldest is."""
     now = datetime.now(UTC)
     try:
-        async with res.sessions() as session:
+        async with res.readers() as session:
             counts = await deliveries.count_by_status(session)
             oldest = await deliveries.oldest_due(session, now=now)
     except Exception as exc:  # reported, not fatal: the database check covers outages

@@ -56,7 +56,7 @@ class LogResponse(msgspec.Struct, frozen=True):
 
 async def match_error(request: Request) -> Response:
     query = decode_body(await read_body(request), MatchRequest)
-    book = await resources(request).spell_index.current(resources(request).sessions)
+    book = await resources(request).spell_index.current(resources(request).readers)
     payload = ErrorPayload(
         error_type=query.error_type,
         message=query.message,
@@ -68,7 +68,7 @@ async def match_error(request: Request) -> Response:
 
 async def match_log(request: Request) -> Response:
     query = decode_body(await read_body(request, limit=LOG_BODY_LIMIT), LogRequest)
-    book = await resources(request).spell_index.current(resources(request).sessions)
+    book = await resources(request).spell_index.current(resources(request).readers)
     errors = await asyncio.to_thread(explain_log, query.text, book, limit=query.limit)
     return JSONResponse(LogResponse(errors))
 

@@ -25,14 +25,14 @@ from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut, decode_json, vali
 
 async def list_spells(request: Request) -> Response:
     page = parse_page(request)
-    async with resources(request).sessions.begin() as session:
+    async with resources(request).readers() as session:
         spells, total = await storage.list_spells(session, skip=page.skip, limit=page.limit)
         body = [spell_out(spell) for spell in spells]
     return JSONResponse(body, headers={"X-Total-Count": str(total)})
 
 
 async def get_spell(request: Request) -> Response:
-    async with resources(request).sessions.begin() as session:
+    async with resources(request).readers() as session:
         spell = await storage.get_spell(session, request.path_params["spell_id"])
         return JSONResponse(spell_out(spell))
 
