@@ -361,15 +361,16 @@ async def test_heartbeat_keeps_a_long_job_leased(settings: Settings) -> None:
         assert first_lease is not None
 
         async def long_pipeline(res: Resources, job: Job) -> None:
-            async def renewed_past_the_first_lease() -> bool:
+            async def renewed() -> bool:
                 lease = (await row(res, "long")).lease_expires_at
-                return lease is not None and lease > first_lease and now() > first_lease
+                return lease is not None and lease > first_lease + timedelta(milliseconds=200)
 
-            await eventually(renewed_past_the_first_lease, within=5)
-            # The first lease is over, but the job is still leased: nobody else may take it.
+            await eventually(renewed, within=5)  # the heartbeat beats every lease/3
+            # Past the first lease the job is still leased: no other worker may take it.
             async with res.sessions.begin() as session:
+                past_first = first_lease + timedelta(milliseconds=1)
                 lease = timedelta(seconds=1)
-                assert await deliveries.claim_job(session, now=now(), lease=lease) is None
+                assert await deliveries.claim_job(session, now=past_first, lease=lease) is None
 
         await run_job(res, job, long_pipeline)
         stored = await row(res, "long")
