@@ -477,7 +477,7 @@ jitters = st.floats(min_value=0, max_value=1)
 
 def window(attempt: int, base: float) -> float:
     """The backoff window: the base, doubled per attempt after the first, capped."""
-    return min(MAX_BACKOFF_SECONDS, base * 2 ** min(max(attempt - 1, 0), 64))
+    return min(MAX_BACKOFF_SECONDS, base * 2.0 ** min(max(attempt - 1, 0), 64))
 
 
 # Property: the delay is positive and never more than the cap, for any attempt number.

@@ -20,7 +20,7 @@ EXAMPLES = settings(max_examples=150)
 MAX_ID = 2**63 - 1
 
 # JSON as GitHub could send it: any Unicode but lone surrogates, numbers of any size.
-unicode = st.characters(exclude_categories=("Cs",))
+unicode = st.characters(exclude_categories=["Cs"])
 json_values = st.recursive(
     st.none()
     | st.booleans()
