@@ -13,6 +13,7 @@ The tree::
     │   ├── DeliveryNotFound
     │   └── AnalysisNotFound
     ├── MethodNotAllowed              (405)
+    ├── Conflict                      the request contradicts the resource's state (409)
     ├── PayloadTooLarge               (413)
     ├── ValidationFailed              the body or query fails its schema (422), ``errors`` by field
     │   └── InvalidSpell              a spell fails a rule beyond its schema (RE2, its examples)
@@ -104,6 +105,10 @@ class AnalysisNotFound(NotFound):
 
 class MethodNotAllowed(GrimoireError):
     error_code = "METHOD_NOT_ALLOWED"
+
+
+class Conflict(GrimoireError):
+    error_code = "CONFLICT"
 
 
 class PayloadTooLarge(GrimoireError):

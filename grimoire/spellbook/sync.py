@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from grimoire.core.matching import example_problems
 from grimoire.core.patterns import pattern_problem
 from grimoire.spellbook import SpellDraft
-from grimoire.spellindex import split_tags
+from grimoire.spellindex import spell_record
 from grimoire.storage import spells
 from grimoire.storage.tables import Spell
 
@@ -124,14 +124,6 @@ def _fields_of(spell: Spell) -> dict[str, Any]:
 
 
 def _draft(spell: Spell) -> SpellDraft:
-    return SpellDraft(
-        title=spell.title,
-        description=spell.description,
-        error_type=spell.error_type,
-        error_pattern=spell.error_pattern,
-        solution_code=spell.solution_code,
-        tags=split_tags(spell.tags),
-        examples=tuple(spell.examples or ()),
-        counter_examples=tuple(spell.counter_examples or ()),
-        generic=spell.generic,
-    )
+    fields = msgspec.structs.asdict(spell_record(spell))
+    del fields["id"]
+    return SpellDraft(**fields)

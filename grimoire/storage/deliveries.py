@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from grimoire.core.events import Delivery as DeliveryInfo
-from grimoire.errors import DeliveryNotFound
+from grimoire.errors import Conflict, DeliveryNotFound
 from grimoire.storage.tables import Delivery, without_nul
 
 QUEUED, PROCESSING, DONE, FAILED, IGNORED = "queued", "processing", "done", "failed", "ignored"
@@ -214,8 +214,14 @@ async def retry_job(
 
 
 async def requeue(session: AsyncSession, delivery_id: str, *, now: datetime) -> Delivery:
-    """Queue a delivery to run again now (any status but processing), with fresh attempts."""
+    """Queue a delivery to run again now, with fresh attempts (one being processed is left be).
+
+    Only deliveries that ask for an analysis can run; an ignored one (a ping, a closed PR) raises
+    ``Conflict``: there is nothing to run.
+    """
     delivery = await get_delivery(session, delivery_id)
+    if delivery.status == IGNORED or delivery.pr_number is None:
+        raise Conflict(f"delivery {delivery_id!r} ({delivery.event}) has no analysis to run")
     if delivery.status != PROCESSING:
         delivery.status = QUEUED
         delivery.attempts = 0

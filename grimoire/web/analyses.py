@@ -9,7 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.errors import FieldError, ValidationFailed
+from grimoire.errors import FieldError
 from grimoire.resources import resources
 from grimoire.storage import analyses as storage
 from grimoire.storage.tables import Analysis, AnalysisFile, Finding
@@ -21,6 +21,7 @@ from grimoire.web.pagination import (
     parse_page,
     query_int,
     query_text,
+    raise_if_any,
 )
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
@@ -91,12 +92,11 @@ class AnalysisOut(AnalysisSummary, frozen=True, kw_only=True):
 
 
 async def list_analyses(request: Request) -> Response:
-    page = parse_page(request)
     errors: list[FieldError] = []
+    page = parse_page(request, errors)
     pr = query_int(request, "pr", default=0, low=1, high=MAX_SKIP, errors=errors)
     repository = query_text(request, "repository", errors=errors)
-    if errors:
-        raise ValidationFailed("invalid query parameters", errors)
+    raise_if_any(errors)
     async with resources(request).readers() as session:
         rows, total = await storage.list_analyses(
             session,

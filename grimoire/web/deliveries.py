@@ -9,13 +9,19 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.errors import FieldError, ValidationFailed
+from grimoire.errors import FieldError
 from grimoire.resources import resources
 from grimoire.storage import deliveries as storage
 from grimoire.storage.tables import Delivery
 from grimoire.web.auth import require_writer
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
-from grimoire.web.pagination import PAGE_PARAMS, TEXT_SCHEMA, parse_page, query_text
+from grimoire.web.pagination import (
+    PAGE_PARAMS,
+    TEXT_SCHEMA,
+    parse_page,
+    query_text,
+    raise_if_any,
+)
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
 
@@ -43,14 +49,13 @@ class DeliveryOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def list_deliveries(request: Request) -> Response:
-    page = parse_page(request)
     errors: list[FieldError] = []
+    page = parse_page(request, errors)
     status = request.query_params.get("status")
     if status is not None and status not in storage.STATUSES:
         errors.append(FieldError("query.status", f"must be one of {', '.join(storage.STATUSES)}"))
     repository = query_text(request, "repository", errors=errors)
-    if errors:
-        raise ValidationFailed("invalid query parameters", errors)
+    raise_if_any(errors)
     async with resources(request).readers() as session:
         rows, total = await storage.list_deliveries(
             session, skip=page.skip, limit=page.limit, status=status, repository=repository
@@ -152,7 +157,11 @@ routes = [
                     description="Queues the delivery now with fresh attempts (unless it is "
                     "being processed right now, which is left alone).",
                     auth=True,
-                    responses={202: Reply("Queued.", DeliveryOut), 404: _NOT_FOUND},
+                    responses={
+                        202: Reply("Queued.", DeliveryOut),
+                        404: _NOT_FOUND,
+                        409: Reply("The delivery was ignored: there is nothing to run.", ErrorBody),
+                    },
                 ),
             )
         },

@@ -36,14 +36,24 @@ class Page:
     limit: int
 
 
-def parse_page(request: Request) -> Page:
-    """Read ``skip`` and ``limit`` from the query string, naming each one that is invalid."""
-    errors: list[FieldError] = []
-    skip = query_int(request, "skip", default=0, low=0, high=MAX_SKIP, errors=errors)
-    limit = query_int(request, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT, errors=errors)
+def parse_page(request: Request, errors: list[FieldError] | None = None) -> Page:
+    """Read ``skip`` and ``limit`` from the query string, naming each one that is invalid.
+
+    With ``errors``, problems are added to it (the caller checks its other parameters, then
+    raises once for all); without, they are raised at once.
+    """
+    found: list[FieldError] = [] if errors is None else errors
+    skip = query_int(request, "skip", default=0, low=0, high=MAX_SKIP, errors=found)
+    limit = query_int(request, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT, errors=found)
+    if errors is None:
+        raise_if_any(found)
+    return Page(skip=skip, limit=limit)
+
+
+def raise_if_any(errors: list[FieldError]) -> None:
+    """Raise one ``ValidationFailed`` naming every invalid query parameter, if there are any."""
     if errors:
         raise ValidationFailed("invalid query parameters", errors)
-    return Page(skip=skip, limit=limit)
 
 
 def query_text(request: Request, name: str, *, errors: list[FieldError]) -> str | None:

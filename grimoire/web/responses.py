@@ -31,6 +31,7 @@ STATUS_BY_ERROR: Mapping[type[errors.GrimoireError], int] = {
     errors.Unauthorized: 401,
     errors.NotFound: 404,
     errors.MethodNotAllowed: 405,
+    errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
     errors.ValidationFailed: 422,
     errors.ServiceUnavailable: 503,

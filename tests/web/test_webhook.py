@@ -27,7 +27,7 @@ from grimoire.web.webhook import WEBHOOK_BODY_LIMIT
 from tests.apps import running
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
 from tests.servers import serve
-from tests.web.errors import assert_error
+from tests.web.errors import assert_error, error_paths
 
 FIXTURES = Path("/work/shared/fixtures/webhooks")
 OPENED = (FIXTURES / "pull_request" / "opened.1.json").read_bytes()
@@ -573,3 +573,19 @@ async def test_retry_is_open_without_api_token(
     response = await client.post(f"/api/deliveries/{delivery_id}/retry")
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
+
+
+async def test_retry_of_an_ignored_delivery_is_409(guarded: httpx.AsyncClient) -> None:
+    _, delivery_id = await deliver(guarded, CLOSED)
+    assert (await delivery(guarded, delivery_id))["status"] == "ignored"
+    response = await guarded.post(f"/api/deliveries/{delivery_id}/retry", headers=AUTH)
+    assert_error(response, 409, "CONFLICT")
+    assert (await delivery(guarded, delivery_id))["status"] == "ignored"
+
+
+async def test_every_bad_list_parameter_is_named(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/deliveries", params={"status": "x", "limit": 0})
+    assert_error(response, 422, "VALIDATION_ERROR")
+    assert error_paths(response) == {"query.status", "query.limit"}
+    response = await client.get("/api/analyses", params={"pr": "x", "skip": -1})
+    assert error_paths(response) == {"query.pr", "query.skip"}
