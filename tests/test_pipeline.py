@@ -369,13 +369,15 @@ class Harness:
         return await self.app.post("/webhook", content=body, headers=headers)
 
     async def delivery(self, delivery_id: str) -> dict[str, Any]:
-        return await self.get(f"/api/deliveries/{delivery_id}")
+        body: dict[str, Any] = await self.get(f"/api/deliveries/{delivery_id}")
+        return body
 
     async def settled(self, delivery_id: str) -> dict[str, Any]:
         """Wait until the delivery is done or failed; return it."""
-        return await until(
+        delivery: dict[str, Any] = await until(
             lambda: self.delivery(delivery_id), lambda d: d["status"] in {"done", "failed"}
         )
+        return delivery
 
     async def analyses(self, number: int = 1) -> list[dict[str, Any]]:
         response = await self.app.get("/api/analyses", params={"repository": REPO, "pr": number})
@@ -386,7 +388,8 @@ class Harness:
     async def analysis_of(self, head_sha: str, number: int = 1) -> dict[str, Any]:
         """The one analysis of a head, with its files and findings."""
         [summary] = [a for a in await self.analyses(number) if a["head_sha"] == head_sha]
-        return await self.get(f"/api/analyses/{summary['id']}")
+        body: dict[str, Any] = await self.get(f"/api/analyses/{summary['id']}")
+        return body
 
     async def get(self, path: str, **params: Any) -> Any:
         response = await self.app.get(path, params=params)
@@ -547,8 +550,9 @@ async def test_a_read_timeout_is_retried(
 ) -> None:
     # The app's GitHub client reads for up to 30 s; a 0.5 s read timeout keeps this test short.
     # (Settings has no knob for it: the client's defaults are the only way in.)
-    short = httpx.Timeout(5.0, read=0.5)
-    monkeypatch.setitem(github_http.create_http_client.__kwdefaults__, "timeout", short)
+    defaults = github_http.create_http_client.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "timeout", httpx.Timeout(5.0, read=0.5))
     async with harness(app_settings) as h:
         await h.add_spells()
         h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=HEAD)
@@ -567,10 +571,11 @@ async def test_a_read_timeout_is_retried(
 
 async def wait_rate_limited(h: Harness, delivery_id: str) -> dict[str, Any]:
     """Wait until the delivery is back in the queue because of a rate limit; return it."""
-    return await until(
+    delivery: dict[str, Any] = await until(
         lambda: h.delivery(delivery_id),
         lambda d: d["status"] == "queued" and "rate limit" in (d["last_error"] or ""),
     )
+    return delivery
 
 
 def at(iso: str) -> datetime:
