@@ -26,11 +26,11 @@ import msgspec
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_match import payload_for, percentile, spellbook_spells  # noqa: E402
+from bench_match import payload_for, percentile, spellbook_spells
 
-from grimoire import migrations  # noqa: E402
-from grimoire.storage.db import create_engine  # noqa: E402
-from grimoire.storage.tables import Spell  # noqa: E402
+from grimoire import migrations
+from grimoire.storage.db import create_engine
+from grimoire.storage.tables import Spell
 
 RESULTS = Path(__file__).with_name("results") / "api_match.md"
 PORT = 8791
@@ -132,7 +132,7 @@ async def concurrent(client: httpx.AsyncClient, payloads: list[dict[str, object]
 
 def table(results: list[dict[str, float]]) -> str:
     lines = [
-        "| spells | ready after start s | p50 ms | p99 ms | answered with a match | req/s (8 clients) |",
+        "| spells | ready after start s | p50 ms | p99 ms | matched | req/s (8 clients) |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:
