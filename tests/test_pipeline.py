@@ -35,6 +35,7 @@ import pytest
 import stamina
 
 from grimoire.config import Settings
+from grimoire.core.findings import MAX_FINDINGS
 from grimoire.core.signature import sign
 from grimoire.github import http as github_http
 from tests.apps import running
@@ -821,3 +822,31 @@ async def test_deleting_a_spell_keeps_past_findings_readable(
         newer = await analysed(h, await h.deliver(1, NEW_HEAD), NEW_HEAD)
         del h.spells["key"]
         check_findings(h, newer, EXPECTED_FINDINGS[1:])
+
+
+async def test_errors_past_the_findings_cap_are_noted_in_the_analysis(
+    app_settings: Settings,
+) -> None:
+    count = MAX_FINDINGS + 50
+    lines = [
+        line
+        for n in range(count)
+        for line in (
+            "Traceback (most recent call last):",
+            f'  File "/srv/app/jobs.py", line {n + 1}, in run',
+            "    job()",
+            f"KeyError: 'job-{n}'",
+        )
+    ]
+    body = "".join(f"+{line}\n" for line in lines)
+    diff = (
+        "diff --git a/logs/ci.log b/logs/ci.log\nnew file mode 100644\nindex 0000000..1111111\n"
+        f"--- /dev/null\n+++ b/logs/ci.log\n@@ -0,0 +1,{len(lines)} @@\n{body}"
+    )
+    async with harness(app_settings) as h:
+        h.fake.add_pull(REPO, 1, diff=diff.encode(), head_sha=HEAD)
+        analysis = await analysed(h, await h.deliver())
+        assert analysis["findings_count"] == len(analysis["findings"]) == MAX_FINDINGS
+        assert analysis["error"] == (
+            f"more than {MAX_FINDINGS} findings: only the first {MAX_FINDINGS} kept"
+        )

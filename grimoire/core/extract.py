@@ -50,14 +50,19 @@ def clean_log(text: str) -> str:
     return _TIMESTAMP.sub("", text)
 
 
-def extract_errors(changes: Sequence[FileChange], book: Spellbook) -> list[ErrorPayload]:
-    """Return the errors in the added lines of the text files of a diff, in file order."""
+def extract_errors(
+    changes: Sequence[FileChange], book: Spellbook, *, limit: int = MAX_DIFF_ERRORS
+) -> list[ErrorPayload]:
+    """Return the errors in the added lines of the text files of a diff, in file order.
+
+    At most ``limit`` (ask for one more to learn whether there were more).
+    """
     payloads: list[ErrorPayload] = []
     for change in changes:
         if change.binary or change.change_type == "deleted":
             continue
         payloads.extend(_file_errors(change, book))
-    return payloads[:MAX_DIFF_ERRORS]
+    return payloads[:limit]
 
 
 def extract_log_errors(text: str, book: Spellbook) -> list[ErrorPayload]:

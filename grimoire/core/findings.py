@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import msgspec
 
 from grimoire.core.diff import FileChange
-from grimoire.core.extract import extract_errors
+from grimoire.core.extract import MAX_DIFF_ERRORS, extract_errors
 from grimoire.core.matching import Match, Spellbook, Why, rank_spells
 from grimoire.core.payload import ErrorPayload
 
-MAX_FINDINGS = 1000
-"""At most this many findings per analysis: a committed 50 MB log must not flood the report."""
+MAX_FINDINGS = MAX_DIFF_ERRORS
+"""At most this many findings per analysis, from the first errors in file order (a committed
+50 MB log must not flood the report): extraction's own cap for diffs, so that hitting it is
+reported as the analysis being capped."""
 EXCERPT_CHARS = 2000
 
 
@@ -35,17 +37,17 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
 
 def find_errors(changes: Sequence[FileChange], book: Spellbook) -> tuple[list[Finding], bool]:
     """Return the findings of a change, most relevant first, and whether the cap cut some off."""
+    payloads = extract_errors(changes, book, limit=MAX_FINDINGS + 1)
     ranked = [
         (payload, next(iter(rank_spells(payload, book, limit=1)), None))
-        for payload in extract_errors(changes, book)
+        for payload in payloads[:MAX_FINDINGS]
     ]
     # Matched errors first, best score first; then unmatched ones in file order.
     ranked.sort(key=lambda item: (-(item[1].score if item[1] else -1.0), _where(item[0])))
     findings = [
-        _finding(rank, payload, match, book)
-        for rank, (payload, match) in enumerate(ranked[:MAX_FINDINGS], start=1)
+        _finding(rank, payload, match, book) for rank, (payload, match) in enumerate(ranked, 1)
     ]
-    return findings, len(ranked) > MAX_FINDINGS
+    return findings, len(payloads) > MAX_FINDINGS
 
 
 def describe_why(why: Why) -> str:
