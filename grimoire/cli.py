@@ -85,13 +85,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from grimoire.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, server=True), **options)
     return 0
 
 
 def worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run job loops until SIGINT or SIGTERM, then drain in-flight jobs and exit."""
-    from grimoire.app import open_resources
+    from grimoire.app import open_resources, tune_gc
     from grimoire.pipeline import process_job
     from grimoire.worker import run_workers
 
@@ -103,6 +103,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_resources(settings) as res:
+            tune_gc()
             await run_workers(res, stop=stop, pipeline=process_job, concurrency=max(1, concurrency))
 
     asyncio.run(run())
