@@ -596,7 +596,7 @@ async def test_a_primary_rate_limit_requeues_the_job_until_the_reset(
         delivery = await h.deliver()
         waiting = await wait_rate_limited(h, delivery)
         assert waiting["attempts"] == 0  # the attempt was given back
-        assert at(waiting["next_attempt_at"]) == reset
+        assert at(waiting["next_attempt_at"]) >= reset  # (later only if GitHub answered late)
         assert "403" in waiting["last_error"]
 
         analysis = await analysed(h, delivery)
