@@ -560,7 +560,8 @@ def core_heap(raw: bytes | None, parsed: ParsedDiff, book: Spellbook) -> dict[st
 # A sample belongs to the first category one of whose frames it holds.
 CATEGORIES = (
     ("startup (imports, migrations, spellbook compile)",
-     ("_find_and_load", "compile_spellbook", "migrations.py", "warm_spellbook", "open_resources")),
+     ("_find_and_load", "compile_spellbook", "migrations.py", "warm_spellbook", "open_resources",
+      "tune_gc")),
     ("parse (parse_diff / parse_file_patches)", ("parse_diff", "parse_file_patches")),
     ("extract (extract_errors)", ("extract_errors",)),
     ("rank (rank_spells, findings)", ("rank_spells", "find_errors")),
