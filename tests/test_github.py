@@ -428,6 +428,14 @@ async def test_find_comment_none(fake: FakeGitHub, github: GitHubClient) -> None
     assert await github.find_comment(REPO, 1, marker="<!-- grimoire -->") is None
 
 
+async def test_find_comment_ignores_quotes_and_mentions(
+    fake: FakeGitHub, github: GitHubClient
+) -> None:
+    fake.add_comment(REPO, 1, "> <!-- grimoire -->\n> report\n\nthanks, fixed")
+    fake.add_comment(REPO, 1, "our bot writes `<!-- grimoire -->` first")
+    assert await github.find_comment(REPO, 1, marker="<!-- grimoire -->") is None
+
+
 async def test_create_and_update_comment(fake: FakeGitHub, github: GitHubClient) -> None:
     comment_id = await github.create_comment(REPO, 7, "first")
     await github.update_comment(REPO, comment_id, "second")

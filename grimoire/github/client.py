@@ -139,7 +139,7 @@ class GitHubClient:
     async def find_comment(
         self, repository: str, number: int, *, marker: str, installation_id: int | None = None
     ) -> tuple[int, str] | None:
-        """Return the id and body of the first comment on the PR containing ``marker``."""
+        """Return the id and body of the first comment on the PR that starts with ``marker``."""
         # https://docs.github.com/en/rest/issues/comments#list-issue-comments (oldest first)
         pages = self._api.paginate(
             f"{_repo_path(repository)}/issues/{number}/comments",
@@ -150,7 +150,9 @@ class GitHubClient:
         async with aclosing(pages):
             async for page in pages:
                 for comment in page:
-                    if comment.body is not None and marker in comment.body:
+                    # Only at the start: a reply quoting our comment ("> <!-- …") or a
+                    # comment mentioning the marker is someone else's and never edited.
+                    if comment.body is not None and comment.body.startswith(marker):
                         return comment.id, comment.body
         return None
 
@@ -188,9 +190,9 @@ class GitHubClient:
         marker: str,
         installation_id: int | None = None,
     ) -> int:
-        """Update the PR's comment carrying ``marker`` (``body`` must contain it), or create it."""
-        if marker not in body:
-            raise ValueError("the comment body must contain its marker, or it is never found")
+        """Update the PR's comment starting with ``marker`` (so must ``body``), or create it."""
+        if not body.startswith(marker):
+            raise ValueError("the comment body must start with its marker, or it is never found")
         found = await self.find_comment(
             repository, number, marker=marker, installation_id=installation_id
         )
