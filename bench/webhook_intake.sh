@@ -20,6 +20,11 @@ export WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-0}" LOG_LEVEL=WARNING
 server=$!
 for _ in $(seq 100); do curl -sf "localhost:$port/health/live" >/dev/null && break; sleep 0.1; done
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+ticks_before="$(cpu_ticks)"
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s bench/webhook_intake.lua \
     "http://127.0.0.1:$port/webhook" -- "$body" "$signature"
 echo "stored deliveries: $(.venv/bin/python -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from deliveries").fetchone()[0])' "$work/bench.db")"
+# CPU time is steadier than throughput on a shared machine: compare versions by it.
+stored="$(.venv/bin/python -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from deliveries").fetchone()[0])' "$work/bench.db")"
+echo "server CPU per stored delivery: $(( ($(cpu_ticks) - ticks_before) * 1000000 / $(getconf CLK_TCK) / stored )) us"

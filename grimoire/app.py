@@ -25,7 +25,12 @@ from grimoire.github.http import create_http_client
 from grimoire.logs import configure_logging
 from grimoire.pipeline import process_job
 from grimoire.resources import Resources
-from grimoire.storage.db import create_engine, create_readers, create_sessions
+from grimoire.storage.db import (
+    create_engine,
+    create_readers,
+    create_sessions,
+    sqlite_file_engine,
+)
 from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, deliveries, health, match, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
@@ -89,7 +94,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = create_engine(settings.database_url)
     sessions = create_sessions(engine)
     http = create_http_client(base_url=settings.github_api_url)
-    intake = IntakeWriter(sessions)
+    intake = IntakeWriter(sessions, file_engine=sqlite_file_engine(settings.database_url))
     try:
         await _check_schema(engine)
         yield Resources(

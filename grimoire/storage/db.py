@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,7 +34,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -54,15 +55,30 @@ def create_readers(engine: AsyncEngine) -> Sessions:
     )
 
 
+def sqlite_file_engine(url: str) -> Engine | None:
+    """A blocking engine on the same SQLite file as ``url``, tuned alike; ``None`` if not a file.
+
+    For work that runs a whole transaction in one thread call (intake's group commit): through
+    the async driver every statement is several round trips between threads.
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    engine = create_sync_engine(parsed.set(drivername="sqlite"))
+    _tune_sqlite(engine)
+    return engine
+
+
 async def ping(engine: AsyncEngine) -> None:
     """Run a trivial query; raises when the database is unreachable."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
-
+def _tune_sqlite(sync_engine: Engine) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from the driver so that BEGIN below is ours.

@@ -10,7 +10,7 @@ from typing import Literal, cast
 from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.errors import Conflict, DeliveryNotFound
@@ -65,39 +65,43 @@ async def record_delivery(
 ) -> Intake:
     """Store one delivery (see ``record_deliveries``)."""
     arrival = Arrival(delivery_id, info, payload, status, error)
-    [outcome] = await record_deliveries(session, [arrival], now=now)
+    [outcome] = await session.run_sync(record_deliveries, [arrival], now=now)
     return outcome
 
 
-async def record_deliveries(
-    session: AsyncSession, arrivals: Sequence[Arrival], *, now: datetime
+def record_deliveries(
+    session: Session, arrivals: Sequence[Arrival], *, now: datetime
 ) -> list[Intake]:
     """Store new deliveries; a known id is a duplicate, unless it failed: then it is queued again.
 
     A redelivery (same ``X-GitHub-Delivery``) of a delivery that failed is how a person retries
     it from GitHub's UI; anything else seen before must not be processed twice. One SELECT and
     one multi-row INSERT for the whole batch, however many deliveries it holds.
+
+    Synchronous, so that intake on SQLite can run a whole batch in one trip to its writer thread
+    (``grimoire.storage.intake``); async callers use ``AsyncSession.run_sync``.
     """
     ids = [arrival.delivery_id for arrival in arrivals]
-    seen = await session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids)))
+    seen = session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids)))
     known: dict[str, str] = dict(seen.all())
     fresh: dict[str, Arrival] = {}
     for arrival in arrivals:
         if arrival.delivery_id not in known:
             fresh.setdefault(arrival.delivery_id, arrival)
     if fresh:
-        insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         rows = [_row(arrival, now) for arrival in fresh.values()]
         # DO NOTHING: another process may have stored the same id since the SELECT.
         # A Core insert into the table: no ORM bookkeeping on the intake hot path.
         table = cast(Table, Delivery.__table__)
-        await session.execute(insert(table).on_conflict_do_nothing(), rows)
+        session.execute(insert(table).on_conflict_do_nothing(), rows)
     outcomes: list[Intake] = []
     for arrival in arrivals:
         if fresh.get(arrival.delivery_id) is arrival:
             outcomes.append("queued" if arrival.status == QUEUED else "ignored")
         elif arrival.status == QUEUED and known.get(arrival.delivery_id) == FAILED:
-            await _requeue_failed(session, arrival.delivery_id, now=now)
+            _requeue_failed(session, arrival.delivery_id, now=now)
             known[arrival.delivery_id] = QUEUED
             outcomes.append("requeued")
         else:
@@ -129,8 +133,8 @@ def _row(arrival: Arrival, now: datetime) -> dict[str, object]:
     }
 
 
-async def _requeue_failed(session: AsyncSession, delivery_id: str, *, now: datetime) -> None:
-    await session.execute(
+def _requeue_failed(session: Session, delivery_id: str, *, now: datetime) -> None:
+    session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.status == FAILED)
         .values(
