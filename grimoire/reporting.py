@@ -99,7 +99,8 @@ async def begin(res: Resources, job: Job, analysis_id: int) -> None:
     if resolve_report_mode(res.settings) not in ("check", "both"):
         return
     try:
-        await _ensure_check_run(res, job, analysis_id)
+        # A job tried before may have created its run without learning it (see below).
+        await _ensure_check_run(res, job, analysis_id, look_first=job.attempts > 1)
     except GitHubError as exc:
         # The analysis matters more than a progress indicator: carry on; finish() tries again.
         log.warning("could not start the check run of analysis %s: %s", analysis_id, exc.detail)
@@ -204,8 +205,15 @@ def report_context(
 # -- the check run -------------------------------------------------------------------------------
 
 
-async def _ensure_check_run(res: Resources, job: Job, analysis_id: int) -> _Run:
-    """Return this delivery's check run for the analysis, creating it (in progress) if needed."""
+async def _ensure_check_run(
+    res: Resources, job: Job, analysis_id: int, *, look_first: bool
+) -> _Run:
+    """Return this delivery's check run for the analysis, creating it (in progress) if needed.
+
+    ``look_first``: an earlier create may have reached GitHub with its answer lost (a timeout, a
+    502, a crash before the id was stored); find that run by its external id instead of leaving
+    it in progress forever beside a second one.
+    """
     async with res.sessions.begin() as session:
         run = await reports.get_check_run(session, analysis_id)
     if run is not None and run.delivery_id == job.id:
@@ -214,13 +222,22 @@ async def _ensure_check_run(res: Resources, job: Job, analysis_id: int) -> _Run:
     # A new delivery for the head (or the first): a fresh run, since a completed run's
     # annotations can only be appended to. https://docs.github.com/en/rest/checks/runs
     pull = _pull(job)
-    details = report_context(res.settings, job, analysis_id).details_url
-    check_run_id = await res.github.create_check_run(
+    external_id = f"{analysis_id}/{job.id}"
+    found = None
+    if look_first:
+        found = await res.github.find_check_run(
+            pull.repository,
+            head_sha=pull.head_sha,
+            name=CHECK_NAME,
+            external_id=external_id,
+            installation_id=pull.installation_id,
+        )
+    check_run_id = found or await res.github.create_check_run(
         pull.repository,
         head_sha=pull.head_sha,
         name=CHECK_NAME,
-        details_url=details,
-        external_id=str(analysis_id),
+        details_url=report_context(res.settings, job, analysis_id).details_url,
+        external_id=external_id,
         installation_id=pull.installation_id,
     )
     async with res.sessions.begin() as session:
@@ -239,7 +256,8 @@ async def _complete_check_run(
     res: Resources, job: Job, analysis_id: int, ctx: ReportContext, findings: list[Finding]
 ) -> None:
     """Complete the check run, 50 annotations per request, resuming after the last batch sent."""
-    run = await _ensure_check_run(res, job, analysis_id)
+    # Not stored yet means begin() did not get it: its create may have reached GitHub anyway.
+    run = await _ensure_check_run(res, job, analysis_id, look_first=True)
     if run.completed:
         return
     report = render_check(ctx, findings, on_findings=res.settings.findings_conclusion)

@@ -435,6 +435,7 @@ class FakeGitHub:
                 repo + "/check-runs/{check_run_id:int}", self._check_run, methods=["GET", "PATCH"]
             ),
             Route(repo + "/check-runs/{check_run_id:int}/annotations", self._annotations),
+            Route(repo + "/commits/{ref}/check-runs", self._check_runs_for_ref),
         ]
 
     async def _root(self, request: Request) -> Response:
@@ -562,6 +563,25 @@ class FakeGitHub:
         ):
             return problem
         return JSONResponse(_check_run_json(run))
+
+    async def _check_runs_for_ref(self, request: Request) -> Response:
+        """List a commit's check runs, newest first (``check_name``, ``filter``, one page)."""
+        # https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
+        query = request.query_params
+        runs = [
+            run
+            for run in self.check_runs.values()
+            if run.repository == _repository(request)
+            and run.head_sha == request.path_params["ref"]
+            and query.get("check_name", run.name) == run.name
+        ]
+        runs.sort(key=lambda run: run.id, reverse=True)
+        if query.get("filter", "latest") == "latest":
+            runs = [run for i, run in enumerate(runs) if run.name not in {r.name for r in runs[:i]}]
+        per_page = min(int(query.get("per_page", 30)), 100)
+        return JSONResponse(
+            {"total_count": len(runs), "check_runs": [_check_run_json(r) for r in runs[:per_page]]}
+        )
 
     async def _annotations(self, request: Request) -> Response:
         run = self.check_runs.get(request.path_params["check_run_id"])

@@ -490,6 +490,33 @@ async def test_create_check_run_shape(slot: AppSlot, fake: FakeGitHub) -> None:
     assert fake.check_runs[run_id].status == "in_progress"
 
 
+async def test_find_check_run_by_external_id(slot: AppSlot, fake: FakeGitHub) -> None:
+    token = fake.add_token(installation_id=9)
+    head = "b" * 40
+    async with connect(slot, fake, token=token) as github:
+        ids = {
+            external: await github.create_check_run(
+                REPO, head_sha=head, name=name, external_id=external
+            )
+            for name, external in [("grimoire", "7/d1"), ("grimoire", "7/d2"), ("other", "7/d3")]
+        }
+        await github.create_check_run(REPO, head_sha="c" * 40, name="grimoire", external_id="7/d4")
+        assert (
+            await github.find_check_run(REPO, head_sha=head, name="grimoire", external_id="7/d1")
+            == ids["7/d1"]
+        )
+        assert (
+            await github.find_check_run(REPO, head_sha=head, name="grimoire", external_id="7/d3")
+            is None
+        )  # another check's run
+        assert (
+            await github.find_check_run(REPO, head_sha=head, name="grimoire", external_id="7/d4")
+            is None
+        )  # another commit's run
+    [listing, *_] = fake.requests_to("GET", f"/repos/{REPO}/commits/{head}/check-runs")
+    assert listing.query == {"check_name": "grimoire", "filter": "all", "per_page": "100"}
+
+
 def annotation(i: int) -> Annotation:
     return Annotation(
         path=f"src/f{i}.py",

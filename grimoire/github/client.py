@@ -65,6 +65,15 @@ class _Created(msgspec.Struct):
     id: int
 
 
+class _CheckRunRef(msgspec.Struct):
+    id: int
+    external_id: str | None = None
+
+
+class _CheckRuns(msgspec.Struct):
+    check_runs: list[_CheckRunRef]
+
+
 class _RateLimit(msgspec.Struct):
     limit: int
     remaining: int
@@ -234,6 +243,29 @@ class GitHubClient:
             json=body,
         )
         return decode(answer, _Created, "the created check run").id
+
+    async def find_check_run(
+        self,
+        repository: str,
+        *,
+        head_sha: str,
+        name: str,
+        external_id: str,
+        installation_id: int | None = None,
+    ) -> int | None:
+        """Return the id of the check run on ``head_sha`` with this name and ``external_id``.
+
+        For a retry after a create whose answer was lost: GitHub may have created the run.
+        """
+        # https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
+        _, answer = await self._api.request(
+            "GET",
+            f"{_repo_path(repository)}/commits/{head_sha}/check-runs",
+            installation_id=installation_id,
+            params={"check_name": name, "filter": "all", "per_page": "100"},
+        )
+        runs = decode(answer, _CheckRuns, "the check runs of a commit").check_runs
+        return next((run.id for run in runs if run.external_id == external_id), None)
 
     async def complete_check_run(
         self,

@@ -24,6 +24,7 @@ from tests.reporting.stage import (
     stage,
     until,
 )
+from tests.reporting.test_shapes import check_request
 
 COMMENTS = f"/repos/{REPO}/issues/1/comments"
 CHECK_RUNS = f"/repos/{REPO}/check-runs"
@@ -134,6 +135,28 @@ async def test_a_lost_answer_to_the_comment_post_is_not_a_second_comment(
         assert edited.id == comment.id and sha(2) in edited.body
         assert len(s.fake.requests_to("GET", COMMENTS)) == listings
     assert len(s.fake.requests_to("POST", COMMENTS)) == 1
+
+
+async def test_a_lost_answer_to_the_check_run_post_is_not_a_second_run(
+    database_url: str,
+) -> None:
+    def losing(fake: FakeGitHub) -> LoseAnswers:
+        return LoseAnswers(fake, "POST", CHECK_RUNS)
+
+    async with stage(database_url, auth="app", app=losing) as s:
+        await s.add_spell(AWS_KEY)
+        delivery = await s.push(1, sha(1), WITH_KEY)
+        analysis = await s.reported(1, sha(1), delivery)
+        assert analysis["report_status"] == "reported"
+    # GitHub created the run, the answer was lost; finishing found it by its external id.
+    [run] = s.fake.check_runs.values()
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert run.external_id == f"{analysis['id']}/{delivery}"
+    assert len(s.fake.requests_to("POST", CHECK_RUNS)) == 1
+    [lookup] = s.fake.requests_to("GET", f"/repos/{REPO}/commits/{sha(1)}/check-runs")
+    assert lookup.query["check_name"] == "Grimoire Engine"
+    for request in s.fake.requests:
+        check_request(request, "ghs_")  # the lookup too has GitHub's documented shape
 
 
 async def test_a_comment_deleted_by_a_person_is_written_again(database_url: str) -> None:

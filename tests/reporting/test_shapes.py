@@ -109,7 +109,10 @@ ENDPOINTS: list[tuple[str, re.Pattern[str], type[msgspec.Struct] | None]] = [
     ("PATCH", re.compile(OWNER_REPO + r"/issues/comments/\d+"), CommentBody),
     ("POST", re.compile(OWNER_REPO + r"/check-runs"), CreateCheckRun),
     ("PATCH", re.compile(OWNER_REPO + r"/check-runs/\d+"), UpdateCheckRun),
+    ("GET", re.compile(OWNER_REPO + r"/commits/[0-9a-f]{40}/check-runs"), None),
 ]
+# https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
+CHECK_RUN_QUERY = {"check_name", "filter", "status", "app_id", "per_page", "page"}
 
 
 def endpoint(request: Recorded) -> tuple[str, type[msgspec.Struct] | None]:
@@ -144,7 +147,9 @@ def check_request(request: Recorded, token_kind: str) -> str:
         assert request.token is not None and request.token.startswith(token_kind)
     if request.method == "GET":
         assert request.body == b""
-        assert set(request.query) <= {"per_page", "page"}
+        allowed = CHECK_RUN_QUERY if request.path.endswith("/check-runs") else {"per_page", "page"}
+        assert set(request.query) <= allowed
+        assert request.query.get("filter", "all") in {"latest", "all"}
         assert 1 <= int(request.query.get("per_page", "30")) <= 100
     else:
         assert request.query == {}
@@ -186,4 +191,4 @@ async def test_check_runs_link_to_the_analysis_and_name_it(database_url: str) ->
     [create] = s.fake.requests_to("POST", f"/repos/{REPO}/check-runs")
     assert create.json["name"] == "Grimoire Engine"
     assert create.json["details_url"] == f"https://grimoire.example/api/analyses/{analysis['id']}"
-    assert create.json["external_id"] == str(analysis["id"])
+    assert create.json["external_id"].startswith(f"{analysis['id']}/")
