@@ -7,6 +7,7 @@ skips the rest. https://docs.github.com/en/webhooks/webhook-events-and-payloads#
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qs
 
 import msgspec
 
@@ -85,6 +86,27 @@ def decode_delivery(event: str, body: bytes) -> Delivery:
         raise InvalidPayload(f"the {event} payload lacks what Grimoire needs: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise InvalidPayload(f"the body is not valid JSON: {exc}") from exc
+
+
+def form_payload(body: bytes) -> bytes:
+    """Return the JSON document of a delivery GitHub sent as a form (``payload=<json>``).
+
+    A webhook's content type may be ``application/x-www-form-urlencoded`` (GitHub's default in
+    its settings page) instead of ``application/json``; the signature covers the form body.
+    """
+    try:
+        # Percent-encoded, so ASCII; the values are UTF-8 once decoded.
+        fields = parse_qs(
+            body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise InvalidPayload(f"the form-encoded body is malformed: {exc}") from exc
+    payload = fields.get("payload")
+    if not payload or not payload[0]:
+        raise InvalidPayload(
+            "a form-encoded delivery carries its JSON in a payload field, and this one has none"
+        )
+    return payload[0].encode()
 
 
 def wants_analysis(delivery: Delivery) -> bool:

@@ -14,7 +14,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.core.events import Delivery, decode_delivery, wants_analysis
+from grimoire.core.events import Delivery, decode_delivery, form_payload, wants_analysis
 from grimoire.core.signature import verify_signature
 from grimoire.errors import InvalidPayload, InvalidSignature, WebhookNotConfigured
 from grimoire.resources import Resources, resources
@@ -47,6 +47,8 @@ async def receive_webhook(request: Request) -> Response:
         required_header(request, "x-github-event"),
         required_header(request, "x-github-delivery"),
     )
+    if _media_type(request) == "application/x-www-form-urlencoded":
+        body = await form_or_record(res, delivery_id, event, body)
     info = await decode_or_record(res, delivery_id, event, body)
     status: Literal["queued", "ignored"] = "queued" if wants_analysis(info) else "ignored"
     outcome = await res.intake.record(Arrival(delivery_id, info, body, status))
@@ -87,10 +89,27 @@ async def decode_or_record(res: Resources, delivery_id: str, event: str, body: b
     try:
         return decode_delivery(event, body)
     except InvalidPayload as exc:
-        await res.intake.record(
-            Arrival(delivery_id, Delivery(event=event), body, "failed", exc.detail)
-        )
+        await _record_failure(res, delivery_id, event, body, exc)
         raise
+
+
+async def form_or_record(res: Resources, delivery_id: str, event: str, body: bytes) -> bytes:
+    """Return the JSON a form-encoded delivery carries (then stored), or record why not."""
+    try:
+        return form_payload(body)
+    except InvalidPayload as exc:
+        await _record_failure(res, delivery_id, event, body, exc)
+        raise
+
+
+async def _record_failure(
+    res: Resources, delivery_id: str, event: str, body: bytes, exc: InvalidPayload
+) -> None:
+    await res.intake.record(Arrival(delivery_id, Delivery(event=event), body, "failed", exc.detail))
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
 def ack(status_code: int, status: Any, delivery_id: str, event: str) -> JSONResponse:
@@ -124,7 +143,9 @@ routes = [
                     description=(
                         "Verifies the signature, stores the delivery durably and answers before "
                         "any analysis runs. A delivery id seen before is a duplicate, unless that "
-                        "delivery failed: then it is queued again (GitHub's redeliver button)."
+                        "delivery failed: then it is queued again (GitHub's redeliver button). "
+                        "Both of GitHub's content types are accepted: application/json, and "
+                        "application/x-www-form-urlencoded (the JSON in its payload field)."
                     ),
                     body=dict[str, Any],
                     params=_HEADERS,

@@ -6,12 +6,19 @@ import copy
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grimoire.core.events import ANALYSED_ACTIONS, Delivery, decode_delivery, wants_analysis
+from grimoire.core.events import (
+    ANALYSED_ACTIONS,
+    Delivery,
+    decode_delivery,
+    form_payload,
+    wants_analysis,
+)
 from grimoire.errors import InvalidPayload
 
 FIXTURES = Path("/work/shared/fixtures/webhooks")
@@ -256,3 +263,32 @@ def test_only_pull_request_events_with_analysed_actions_want_analysis() -> None:
         assert not wants_analysis(Delivery(event="issues", action=action))
     assert not wants_analysis(Delivery(event="pull_request", action="closed"))
     assert not wants_analysis(Delivery(event="pull_request"))
+
+
+# -- form-encoded deliveries (content type application/x-www-form-urlencoded) -----------------
+
+
+# Property: the JSON a form-encoded delivery carries comes back byte for byte, whatever it holds.
+@settings(max_examples=200)
+@given(
+    document=st.text(st.characters(exclude_categories=("Cs",)), min_size=1),
+    extra=st.dictionaries(st.text(min_size=1), st.text(), max_size=3),
+)
+def test_form_payload_returns_the_payload_field_exactly(
+    document: str, extra: dict[str, str]
+) -> None:
+    fields = {key: value for key, value in extra.items() if key != "payload"}
+    body = urlencode({**fields, "payload": document}).encode()
+    assert form_payload(body) == document.encode()
+
+
+@pytest.mark.parametrize("body", [b"", b"action=opened", b"payloads=%7B%7D", b"payload="])
+def test_form_without_a_payload_field_is_invalid(body: bytes) -> None:
+    with pytest.raises(InvalidPayload, match="payload field"):
+        form_payload(body)
+
+
+@pytest.mark.parametrize("body", [b"payload", b"payload=\xc3\xa9", b"payload=%ff%fe"])
+def test_malformed_form_is_invalid(body: bytes) -> None:
+    with pytest.raises(InvalidPayload, match="malformed"):
+        form_payload(body)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -148,6 +149,28 @@ async def test_queued_delivery_is_recorded_for_the_worker(client: httpx.AsyncCli
     assert recorded["next_attempt_at"] is not None
     assert recorded["installation_id"] == json.loads(OPENED)["installation"]["id"]
     assert recorded["sender"] == "Codertocat"
+
+
+async def test_form_encoded_delivery_is_accepted(client: httpx.AsyncClient) -> None:
+    # GitHub's other content type: the JSON in a payload field, the signature over the form.
+    body = urlencode({"payload": OPENED.decode()}).encode()
+    sent = {**headers(body), "Content-Type": "application/x-www-form-urlencoded"}
+    response = await client.post("/webhook", content=body, headers=sent)
+    assert response.status_code == 202, response.text
+    recorded = await delivery(client, sent["X-GitHub-Delivery"])
+    assert (recorded["status"], recorded["repository"]) == ("queued", REPOSITORY)
+    assert recorded["pr_number"] == json.loads(OPENED)["number"]
+
+
+async def test_form_encoded_delivery_without_payload_is_400_and_recorded(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b"action=opened"
+    sent = {**headers(body), "Content-Type": "application/x-www-form-urlencoded"}
+    response = await client.post("/webhook", content=body, headers=sent)
+    detail = assert_error(response, 400, "INVALID_PAYLOAD")["detail"]
+    assert "payload field" in detail
+    assert (await delivery(client, sent["X-GitHub-Delivery"]))["status"] == "failed"
 
 
 # -- refusals ------------------------------------------------------------------------------------
