@@ -581,10 +581,40 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
         "gcc -c main.c",
     ),
     (
-        "none_rust_unresolved",
-        None,
+        "rust_unresolved_name",
+        "Rust cannot find a name in this scope",
         {"main.rs": 'fn main() {\n    println!("{}", missing_value);\n}\n'},
         "rustc main.rs",
+    ),
+    (
+        "node_heap_out_of_memory",
+        "Node ran out of heap memory",
+        {"app.js": "const kept = [];\nwhile (true) kept.push(new Array(1e5).fill(1));\n"},
+        "node --max-old-space-size=16 app.js",
+    ),
+    (
+        "mypy_incompatible_assignment",
+        "mypy: incompatible types in assignment",
+        {"app.py": 'count: int = 0\ncount = "three"\n'},
+        f"{VENV_PY} -m mypy --no-incremental app.py",
+    ),
+    (
+        "maven_offline_unresolved",
+        "Maven could not resolve dependencies or plugins",
+        {
+            "pom.xml": (
+                '<project xmlns="http://maven.apache.org/POM/4.0.0">\n'
+                "  <modelVersion>4.0.0</modelVersion>\n"
+                "  <groupId>com.example</groupId><artifactId>demo</artifactId>"
+                "<version>1.0</version>\n"
+                "  <dependencies><dependency><groupId>com.example</groupId>"
+                "<artifactId>core-missing</artifactId><version>9.9</version>"
+                "</dependency></dependencies>\n"
+                "</project>\n"
+            ),
+            "src/main/java/demo/App.java": "package demo;\npublic class App {}\n",
+        },
+        "mvn -B -o -q compile",
     ),
     ("none_ok_program", None, {"app.py": "print('all good')\n"}, f"{PY} app.py"),
     (
@@ -629,6 +659,7 @@ def run_case(files: dict[str, str], command: str, where: Path) -> str:
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
     for name, text in files.items():
+        (where / name).parent.mkdir(parents=True, exist_ok=True)
         (where / name).write_text(text)
     proc = subprocess.run(
         ["bash", "-c", command],
