@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from grimoire import worker
 from grimoire.app import open_resources
@@ -514,3 +514,21 @@ def test_retry_delay_examples() -> None:
     assert retry_delay(4, base=5, jitter=1) == 40
     assert retry_delay(30, base=5, jitter=1) == MAX_BACKOFF_SECONDS
     assert retry_delay(30, base=5, jitter=0) == MAX_BACKOFF_SECONDS / 2
+
+
+async def test_concurrent_intakes_of_one_new_id_queue_it_once(res: Resources) -> None:
+    # Two service processes receiving the same delivery at once (GitHub retrying a slow
+    # answer): each checks the id, then inserts. Exactly one may say "queued".
+    info = DeliveryInfo(event="pull_request", action="opened", repository=REPO, pr_number=1)
+
+    async def intake() -> str:
+        async with res.sessions.begin() as session:
+            return await deliveries.record_delivery(
+                session, "same-id", info, payload=b"{}", status="queued", now=now()
+            )
+
+    outcomes = await asyncio.gather(*(intake() for _ in range(20)))
+    assert sorted(outcomes) == ["duplicate"] * 19 + ["queued"]
+    async with res.sessions.begin() as session:
+        count = await session.scalar(select(func.count()).select_from(Delivery))
+    assert count == 1

@@ -88,17 +88,20 @@ def record_deliveries(
     for arrival in arrivals:
         if arrival.delivery_id not in known:
             fresh.setdefault(arrival.delivery_id, arrival)
+    stored: set[str] = set()
     if fresh:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         rows = [_row(arrival, now) for arrival in fresh.values()]
-        # DO NOTHING: another process may have stored the same id since the SELECT.
+        # DO NOTHING: on PostgreSQL another process may have stored the same id since the
+        # SELECT; RETURNING says which rows are ours, and the others are duplicates.
         # A Core insert into the table: no ORM bookkeeping on the intake hot path.
         table = cast(Table, Delivery.__table__)
-        session.execute(insert(table).on_conflict_do_nothing(), rows)
+        statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+        stored = set(session.scalars(statement, rows))
     outcomes: list[Intake] = []
     for arrival in arrivals:
-        if fresh.get(arrival.delivery_id) is arrival:
+        if fresh.get(arrival.delivery_id) is arrival and arrival.delivery_id in stored:
             outcomes.append("queued" if arrival.status == QUEUED else "ignored")
         elif arrival.status == QUEUED and known.get(arrival.delivery_id) == FAILED:
             _requeue_failed(session, arrival.delivery_id, now=now)
