@@ -27,8 +27,11 @@ T = TypeVar("T")
 
 # https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
 PER_PAGE = 100
-# GitHub renders at most 20,000 diff lines, but a line can be a megabyte of minified code.
-DEFAULT_MAX_DIFF_BYTES = 50 * 1024 * 1024
+# GitHub renders at most 20,000 diff lines, but a line can be a megabyte of minified code, and
+# GitHub Enterprise Server may be configured otherwise. A job's memory grows 11-17 times the diff
+# (bench/results/pipeline.md), so a bigger diff goes through the files list, file by file:
+# 10 MiB is five times what 50,000 added lines of ordinary code take.
+DEFAULT_MAX_DIFF_BYTES = 10 * 1024 * 1024
 
 
 class Requester:
