@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -76,6 +77,15 @@ async def ping(engine: AsyncEngine) -> None:
     """Run a trivial query; raises when the database is unreachable."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Tell whether ``exc`` means the database is out of reach (not that a statement was bad)."""
+    # A refused or dropped connection surfaces as OSError from asyncpg, OperationalError from
+    # SQLite ("unable to open database file", "database is locked"), or InterfaceError.
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | TimeoutError)
 
 
 def _tune_sqlite(sync_engine: Engine) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
+from grimoire.storage.db import is_database_outage
 from grimoire.storage.deliveries import Arrival, Intake, record_deliveries
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,14 @@ class IntakeWriter:
     async def _write(self, batch: list[tuple[Arrival, asyncio.Future[Intake]]]) -> None:
         try:
             outcomes = await self._store([arrival for arrival, _ in batch])
-        except Exception:
+        except Exception as exc:
+            if is_database_outage(exc):
+                # Out of reach (or locked past busy_timeout) for one is out of reach for all:
+                # answer them now (503) rather than wait that long again for each in turn.
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
             # One bad delivery must not fail the others: store each on its own.
             log.exception("storing a batch of %d deliveries failed; storing one by one", len(batch))
             await asyncio.gather(*(self._store_one(arrival, future) for arrival, future in batch))

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from grimoire import errors
+from grimoire.storage.db import is_database_outage
 from grimoire.web.schemas import ErrorBody, FieldErrorBody
 
 log = logging.getLogger(__name__)
@@ -114,16 +114,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """Answer 503 when the database is out of reach; otherwise log the traceback, answer 500."""
-    if _is_database_outage(exc):
+    if is_database_outage(exc):
         log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
         return error_response(503, "the database is unavailable", "DATABASE_UNAVAILABLE")
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal server error", "INTERNAL_ERROR")
-
-
-def _is_database_outage(exc: BaseException) -> bool:
-    # A refused or dropped connection surfaces as OSError from asyncpg, OperationalError from
-    # SQLite ("unable to open database file", "database is locked"), or InterfaceError.
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-    return isinstance(exc, OSError | TimeoutError)

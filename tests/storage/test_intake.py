@@ -1,0 +1,107 @@
+"""Group commit for webhook intake, on the SQLite writer thread: batches, and a locked database."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, make_url, select
+
+from grimoire.core.events import Delivery as DeliveryInfo
+from grimoire.storage.db import create_engine, create_sessions, sqlite_file_engine
+from grimoire.storage.deliveries import Arrival
+from grimoire.storage.intake import IntakeWriter
+from grimoire.storage.tables import Delivery
+
+
+def arrival(delivery_id: str) -> Arrival:
+    info = DeliveryInfo(event="pull_request", action="opened", repository="o/r", pr_number=1)
+    return Arrival(delivery_id, info, b"{}", "queued")
+
+
+@pytest.fixture
+def sqlite_url(database_url: str) -> str:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the writer thread is for SQLite files")
+    return database_url
+
+
+@pytest.fixture
+def file_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = sqlite_file_engine(sqlite_url)
+    assert engine is not None
+
+    @event.listens_for(engine, "connect")
+    def _short_wait(dbapi_connection: Any, _record: Any) -> None:
+        # Wait 50 ms for a lock instead of 10 s: the test holds one on purpose.
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+async def writer(sqlite_url: str, file_engine: Engine) -> AsyncIterator[IntakeWriter]:
+    engine = create_engine(sqlite_url)
+    writer = IntakeWriter(create_sessions(engine), file_engine=file_engine)
+    yield writer
+    await writer.close()
+    await engine.dispose()
+
+
+def transactions(engine: Engine) -> list[str]:
+    """Record each BEGIN the engine sends from now on (also one that fails)."""
+    begun: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    return begun
+
+
+async def stored_ids(sqlite_url: str) -> set[str]:
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            return set((await connection.scalars(select(Delivery.id))).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_concurrent_deliveries_are_stored_in_one_transaction(
+    writer: IntakeWriter, file_engine: Engine, sqlite_url: str
+) -> None:
+    await writer.record(arrival("warm-up"))  # the writer task starts with the first delivery
+    begun = transactions(file_engine)
+    outcomes = await asyncio.gather(*(writer.record(arrival(f"d{i}")) for i in range(20)))
+    assert outcomes == ["queued"] * 20
+    assert len(begun) <= 2  # every delivery that arrived meanwhile joined a batch
+    assert await stored_ids(sqlite_url) == {"warm-up"} | {f"d{i}" for i in range(20)}
+
+
+async def test_a_locked_database_fails_the_batch_at_once_and_loses_nothing_later(
+    writer: IntakeWriter, file_engine: Engine, sqlite_url: str
+) -> None:
+    await writer.record(arrival("warm-up"))
+    attempts = transactions(file_engine)
+    lock = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        results = await asyncio.gather(
+            *(writer.record(arrival(f"d{i}")) for i in range(10)), return_exceptions=True
+        )
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert all(isinstance(r, Exception) and "locked" in str(r) for r in results), results
+    # One wait for the lock per batch, not one per delivery (each would wait busy_timeout).
+    assert len(attempts) <= 2, len(attempts)
+    assert await stored_ids(sqlite_url) == {"warm-up"}
+    # GitHub's redelivery of the refused ones is then stored as new.
+    assert await writer.record(arrival("d0")) == "queued"
+    assert await stored_ids(sqlite_url) == {"warm-up", "d0"}
