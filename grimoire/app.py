@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Mount, Route
@@ -29,6 +30,7 @@ from grimoire.storage.db import (
     create_engine,
     create_readers,
     create_sessions,
+    is_database_outage,
     sqlite_file_engine,
 )
 from grimoire.storage.intake import IntakeWriter
@@ -67,6 +69,11 @@ def create_app(settings: Settings | None = None, *, server: bool = False) -> Sta
         exception_handlers={
             GrimoireError: handle_grimoire_error,
             HTTPException: handle_http_exception,
+            # Named classes are answered by Starlette's ExceptionMiddleware; the catch-all goes
+            # to ServerErrorMiddleware, which re-raises after answering, so that uvicorn logs
+            # a traceback. A database outage is answered 503 and logged once, in one line.
+            DBAPIError: handle_unexpected,
+            OSError: handle_unexpected,
             Exception: handle_unexpected,
         },
     )
@@ -145,8 +152,11 @@ async def warm_spellbook(res: Resources) -> AsyncIterator[None]:
     async def warm() -> None:
         try:
             await res.spell_index.current(res.readers)
-        except Exception:  # the first request will try again and report it
-            log.exception("could not compile the spellbook at startup")
+        except Exception as exc:  # the first request will try again and report it
+            if is_database_outage(exc):
+                log.warning("could not load the spellbook at startup: %s", exc)
+            else:
+                log.exception("could not compile the spellbook at startup")
 
     task = asyncio.create_task(warm(), name="grimoire-warm-spellbook")
     try:

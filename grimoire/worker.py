@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from grimoire.errors import GitHubRateLimited, GitHubRejected
 from grimoire.resources import Resources
 from grimoire.storage import deliveries
+from grimoire.storage.db import is_database_outage
 from grimoire.storage.deliveries import Job
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,11 @@ async def _job_loop(res: Resources, stop: asyncio.Event, pipeline: Pipeline) -> 
     while not stop.is_set():
         try:
             job = await claim(res)
-        except Exception:  # a database outage must not kill the loop: wait and try again
-            log.exception("could not claim a job")
+        except Exception as exc:  # a database outage must not kill the loop: wait and retry
+            if is_database_outage(exc):
+                log.warning("could not claim a job, the database is out of reach: %s", exc)
+            else:
+                log.exception("could not claim a job")
             job = None
         if job is None:
             await _wait_for_work(res, stop)

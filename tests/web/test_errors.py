@@ -44,7 +44,7 @@ async def test_unexpected_exception_is_logged_and_answered_500(
     assert "hunter2" in str(record.exc_info[1])
 
 
-async def test_unreachable_database_is_503_not_500() -> None:
+async def test_unreachable_database_is_503_not_500(caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(
         database_url=UNREACHABLE, github_api_url=CLOSED_PORT, app_env="test", worker_concurrency=0
     )
@@ -58,6 +58,9 @@ async def test_unreachable_database_is_503_not_500() -> None:
         health = (await client.get("/health")).json()
         assert health["status"] == "unavailable"
         assert health["components"]["database"]["status"] == "unavailable"
+    # An outage is said in one line per request, not with a traceback as if it were a bug.
+    assert [r for r in caplog.records if r.exc_info] == []
+    assert any("database unavailable" in r.getMessage() for r in caplog.records)
 
 
 async def test_health_reports_each_component(client: httpx.AsyncClient) -> None:
