@@ -56,6 +56,8 @@ class Operation:
     responses: Mapping[int, Reply]
     body: Any = None
     body_content_type: str = JSON
+    # Other media types the same body may come as, each with its own schema.
+    other_bodies: Mapping[str, Any] = field(default_factory=dict)
     params: tuple[Param, ...] = ()
     auth: bool = False
     database: bool = True
@@ -117,7 +119,8 @@ def _referenced_types(routes: list[ApiRoute]) -> list[Any]:
     types: list[Any] = [ErrorBody]
     for route in routes:
         for _, op in route.operations.values():
-            for candidate in (op.body, *(reply.body for reply in op.responses.values())):
+            bodies = (op.body, *op.other_bodies.values())
+            for candidate in (*bodies, *(reply.body for reply in op.responses.values())):
                 if candidate is not None and candidate not in types:
                     types.append(candidate)
     return types
@@ -138,10 +141,10 @@ def _operation(
     if op.description:
         document["description"] = op.description
     if op.body is not None:
-        document["requestBody"] = {
-            "required": True,
-            "content": {op.body_content_type: {"schema": schemas[op.body]}},
-        }
+        content = {op.body_content_type: {"schema": schemas[op.body]}}
+        for media_type, body in op.other_bodies.items():
+            content[media_type] = {"schema": schemas[body]}
+        document["requestBody"] = {"required": True, "content": content}
     if op.auth:
         document["security"] = [{"bearer": []}]
     return document

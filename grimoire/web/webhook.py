@@ -28,6 +28,12 @@ WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 _MAX_HEADER = 100
 
 
+class FormDelivery(msgspec.Struct, frozen=True):
+    """A delivery sent with content type application/x-www-form-urlencoded."""
+
+    payload: str
+
+
 class WebhookAck(msgspec.Struct, frozen=True):
     """What became of a delivery."""
 
@@ -148,6 +154,7 @@ routes = [
                         "application/x-www-form-urlencoded (the JSON in its payload field)."
                     ),
                     body=dict[str, Any],
+                    other_bodies={"application/x-www-form-urlencoded": FormDelivery},
                     params=_HEADERS,
                     responses={
                         200: Reply("A ping, or a delivery already received.", WebhookAck),
