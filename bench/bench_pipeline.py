@@ -671,9 +671,11 @@ def report(results: list[Result], profile: str, load: tuple[float, float]) -> st
         cells = [f"{r.stages[n] * 1000:.0f} ({r.cold_stages[n] * 1000:.0f})" for n in names]
         total = sum(r.stages.values()) * 1000
         heap = r.heap_mb
+        # The files path parses each file's patch as it arrives: no one diff to measure.
+        parse_heap = f"{heap['parse']:.1f}" if "parse" in heap else "-"
         out.append(
             f"| {label(r.case)} | " + " | ".join(cells) + f" | {total:.0f} "
-            f"| {heap.get('parse', float('nan')):.1f} | {heap['extract+rank']:.1f} |"
+            f"| {parse_heap} | {heap['extract+rank']:.1f} |"
         )
     if profile:
         out += ["", profile]
