@@ -75,33 +75,34 @@ def record_deliveries(
     """Store new deliveries; a known id is a duplicate, unless it failed: then it is queued again.
 
     A redelivery (same ``X-GitHub-Delivery``) of a delivery that failed is how a person retries
-    it from GitHub's UI; anything else seen before must not be processed twice. One SELECT and
-    one multi-row INSERT for the whole batch, however many deliveries it holds.
+    it from GitHub's UI; anything else seen before must not be processed twice. One multi-row
+    INSERT for the whole batch, however many deliveries it holds, and a SELECT only when some of
+    them were there already.
 
     Synchronous, so that intake on SQLite can run a whole batch in one trip to its writer thread
     (``grimoire.storage.intake``); async callers use ``AsyncSession.run_sync``.
     """
-    ids = [arrival.delivery_id for arrival in arrivals]
-    seen = session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids)))
-    known: dict[str, str] = dict(seen.all())
-    fresh: dict[str, Arrival] = {}
+    first: dict[str, Arrival] = {}
     for arrival in arrivals:
-        if arrival.delivery_id not in known:
-            fresh.setdefault(arrival.delivery_id, arrival)
-    stored: set[str] = set()
-    if fresh:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        rows = [_row(arrival, now) for arrival in fresh.values()]
-        # DO NOTHING: on PostgreSQL another process may have stored the same id since the
-        # SELECT; RETURNING says which rows are ours, and the others are duplicates.
-        # A Core insert into the table: no ORM bookkeeping on the intake hot path.
-        table = cast(Table, Delivery.__table__)
-        statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-        stored = set(session.scalars(statement, rows))
+        first.setdefault(arrival.delivery_id, arrival)
+    if not first:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # DO NOTHING + RETURNING: the ids stored now are ours, whatever another process stores at
+    # the same moment; the others were there before. A Core insert into the table: no ORM
+    # bookkeeping on the intake hot path.
+    table = cast(Table, Delivery.__table__)
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    stored = set(session.scalars(statement, [_row(arrival, now) for arrival in first.values()]))
+    known: dict[str, str] = {}
+    if len(stored) < len(first):
+        there = [delivery_id for delivery_id in first if delivery_id not in stored]
+        seen = session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(there)))
+        known = dict(seen.all())
     outcomes: list[Intake] = []
     for arrival in arrivals:
-        if fresh.get(arrival.delivery_id) is arrival and arrival.delivery_id in stored:
+        if arrival.delivery_id in stored and first[arrival.delivery_id] is arrival:
             outcomes.append("queued" if arrival.status == QUEUED else "ignored")
         elif arrival.status == QUEUED and known.get(arrival.delivery_id) == FAILED:
             _requeue_failed(session, arrival.delivery_id, now=now)
