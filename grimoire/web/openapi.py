@@ -58,6 +58,8 @@ class Operation:
     body_content_type: str = JSON
     # Other media types the same body may come as, each with its own schema.
     other_bodies: Mapping[str, Any] = field(default_factory=dict)
+    # The handler reads the bytes itself (the webhook): no schema validation, so no 422.
+    raw_body: bool = False
     params: tuple[Param, ...] = ()
     auth: bool = False
     database: bool = True
@@ -155,7 +157,11 @@ def _all_replies(op: Operation) -> dict[int, Reply]:
     shared: list[tuple[bool, int, str]] = [
         (op.body is not None, 400, "The body is not valid JSON."),
         (op.body is not None, 413, "The body is larger than this route accepts."),
-        (op.body is not None or _has_query(op), 422, "A field fails validation; see `errors`."),
+        (
+            (op.body is not None and not op.raw_body) or _has_query(op),
+            422,
+            "A field fails validation; see `errors`.",
+        ),
         (op.auth, 401, "API_TOKEN is set and the bearer token is missing or wrong."),
         (op.database, 503, "The database is unreachable."),
     ]

@@ -155,6 +155,7 @@ routes = [
                     ),
                     body=dict[str, Any],
                     other_bodies={"application/x-www-form-urlencoded": FormDelivery},
+                    raw_body=True,
                     params=_HEADERS,
                     responses={
                         200: Reply("A ping, or a delivery already received.", WebhookAck),
