@@ -6,8 +6,9 @@ schema and the enforced one cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, TypeVar, cast, get_args, get_origin
 
 import msgspec
 
@@ -126,8 +127,12 @@ def validate(data: Any, cls: type[T], *, root: str) -> T:
             "the request body does not match its schema",
             [FieldError(root, "must be a JSON object")],
         )
+    try:
+        return msgspec.convert(data, cls)
+    except msgspec.ValidationError:
+        pass  # msgspec names the first bad field; find all of them
     errors: list[FieldError] = []
-    for field in msgspec.structs.fields(cls):  # type: ignore[arg-type]
+    for field in _fields(cast("type[msgspec.Struct]", cls)):
         path = f"{root}.{field.encode_name}"
         if field.encode_name not in data:
             if field.required:
@@ -141,6 +146,12 @@ def validate(data: Any, cls: type[T], *, root: str) -> T:
     if errors:
         raise ValidationFailed("the request body does not match its schema", errors)
     return msgspec.convert(data, cls)
+
+
+@functools.cache
+def _fields(cls: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    # Computed from the class's annotations on every call otherwise: ~0.2 ms per request.
+    return msgspec.structs.fields(cls)
 
 
 def _json_integer(value: Any, annotation: Any) -> Any:
