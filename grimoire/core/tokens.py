@@ -10,8 +10,8 @@ the whole finds the exact one.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
 
 # Identifiers, optionally dotted (module paths, Java packages); everything else separates tokens.
 _WORD = re.compile(r"[A-Za-z0-9_$]+(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*")
@@ -36,16 +36,15 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-def _identifier_tokens(identifier: str) -> Iterator[str]:
+# Error texts repeat their identifiers (paths, frames, class names): splitting each distinct one
+# once took tokenizing from about a quarter of ranking's time to a few percent.
+@functools.lru_cache(maxsize=1 << 16)
+def _identifier_tokens(identifier: str) -> tuple[str, ...]:
     pieces = [hump for chunk in identifier.split("_") for hump in _HUMP.findall(chunk)]
-    for piece in pieces:
-        token = piece.lower()
-        if _keep(token):
-            yield token
-    if len(pieces) > 1:
-        whole = identifier.lower().strip("_$")
-        if _keep(whole):
-            yield whole
+    tokens = [token for piece in pieces if _keep(token := piece.lower())]
+    if len(pieces) > 1 and _keep(whole := identifier.lower().strip("_$")):
+        tokens.append(whole)
+    return tuple(tokens)
 
 
 def _keep(token: str) -> bool:
