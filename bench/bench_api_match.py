@@ -18,19 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import msgspec
-from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_match import payload_for, percentile, spellbook_spells
-
-from grimoire import migrations
-from grimoire.storage.db import create_engine
-from grimoire.storage.tables import Spell
+from bench_match import payload_for, percentile, spellbook_spells, store_spellbook
 
 RESULTS = Path(__file__).with_name("results") / "api_match.md"
 PORT = 8791
@@ -39,24 +33,7 @@ PORT = 8791
 async def store_spells(url: str, size: int) -> list[dict[str, object]]:
     """Create the database with ``size`` spells; return 300 payloads that each fit one spell."""
     spells, examples = spellbook_spells(size)
-    engine = create_engine(url)
-    await migrations.upgrade(engine)
-    now = datetime.now(UTC)
-    rows = [
-        {
-            **msgspec.structs.asdict(spell),
-            "tags": ",".join(spell.tags) or None,
-            "examples": list(spell.examples),
-            "counter_examples": list(spell.counter_examples),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for spell in spells
-    ]
-    async with engine.begin() as connection:
-        for start in range(0, len(rows), 5000):
-            await connection.execute(insert(Spell), rows[start : start + 5000])
-    await engine.dispose()
+    await store_spellbook(url, spells)
     rng = random.Random(7)
     chosen = rng.sample(spells, 300)
     return [

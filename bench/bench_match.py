@@ -28,10 +28,14 @@ import random
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import re2
+from sqlalchemy import insert
 
+from grimoire import migrations
 from grimoire.core.extract import extract_log_errors
 from grimoire.core.matching import (
     Spellbook,
@@ -44,6 +48,8 @@ from grimoire.core.matching import (
 from grimoire.core.payload import ErrorPayload
 from grimoire.core.regexsets import compile_line_pattern
 from grimoire.spellbook import load_starter_spellbook
+from grimoire.storage.db import create_engine
+from grimoire.storage.tables import Spell
 
 RESULTS = Path(__file__).with_name("results") / "match.md"
 SYLLABLES = [
@@ -181,6 +187,28 @@ def spellbook_spells(size: int) -> tuple[list[SpellRecord], dict[int, str]]:
         spells.append(record)
         examples[spell_id] = example
     return spells, examples
+
+
+async def store_spellbook(url: str, spells: list[SpellRecord]) -> None:
+    """Create a migrated database at ``url`` holding ``spells`` (Core inserts, 5,000 at a time)."""
+    engine = create_engine(url)
+    await migrations.upgrade(engine)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            **msgspec.structs.asdict(spell),
+            "tags": ",".join(spell.tags) or None,
+            "examples": list(spell.examples),
+            "counter_examples": list(spell.counter_examples),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for spell in spells
+    ]
+    async with engine.begin() as connection:
+        for first in range(0, len(rows), 5000):
+            await connection.execute(insert(Spell), rows[first : first + 5000])
+    await engine.dispose()
 
 
 def payload_for(example: str, error_type: str, rng: random.Random) -> ErrorPayload:

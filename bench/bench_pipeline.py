@@ -51,14 +51,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import msgspec
-from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(Path(__file__).parent), str(ROOT)]
-from bench_match import COMMON, spellbook_spells  # noqa: E402
+from bench_match import COMMON, spellbook_spells, store_spellbook  # noqa: E402
 
-from grimoire import migrations  # noqa: E402
 from grimoire.app import open_resources  # noqa: E402
 from grimoire.config import Settings  # noqa: E402
 from grimoire.core.diff import ParsedDiff, parse_diff, parse_file_patches  # noqa: E402
@@ -67,9 +64,7 @@ from grimoire.core.findings import MAX_FINDINGS, find_errors  # noqa: E402
 from grimoire.core.matching import Spellbook, compile_spellbook, rank_spells  # noqa: E402
 from grimoire.core.signature import sign  # noqa: E402
 from grimoire.pipeline import save, start  # noqa: E402
-from grimoire.storage.db import create_engine  # noqa: E402
 from grimoire.storage.deliveries import Job  # noqa: E402
-from grimoire.storage.tables import Spell  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.servers import serve  # noqa: E402
 
@@ -254,24 +249,7 @@ class PullGenerator:
 async def make_database(path: Path, size: int) -> list[str]:
     """Create a migrated SQLite database holding ``size`` spells; return example error lines."""
     spells, examples = spellbook_spells(size)
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    await migrations.upgrade(engine)
-    now = datetime.now(UTC)
-    rows = [
-        {
-            **msgspec.structs.asdict(spell),
-            "tags": ",".join(spell.tags) or None,
-            "examples": list(spell.examples),
-            "counter_examples": list(spell.counter_examples),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for spell in spells
-    ]
-    async with engine.begin() as connection:
-        for first in range(0, len(rows), 5000):
-            await connection.execute(insert(Spell), rows[first : first + 5000])
-    await engine.dispose()
+    await store_spellbook(f"sqlite+aiosqlite:///{path}", spells)
     return list(examples.values())
 
 

@@ -87,8 +87,7 @@ def record_deliveries(
         first.setdefault(arrival.delivery_id, arrival)
     if not first:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     # DO NOTHING + RETURNING: the ids stored now are ours, whatever another process stores at
     # the same moment; the others were there before. A Core insert into the table: no ORM
     # bookkeeping on the intake hot path.
@@ -147,7 +146,7 @@ def _requeue_failed(session: Session, delivery_id: str, *, now: datetime) -> Non
     )
 
 
-def _dialect(session: AsyncSession) -> str:
+def _dialect(session: Session | AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
