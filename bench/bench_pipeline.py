@@ -66,11 +66,12 @@ from grimoire.core.signature import sign  # noqa: E402
 from grimoire.pipeline import save, start  # noqa: E402
 from grimoire.storage.deliveries import Job  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
+from tests.fixtures import WEBHOOKS  # noqa: E402
 from tests.servers import serve  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results") / "pipeline.md"
 NOTES = "## Reading the numbers"
-OPENED = Path("/work/shared/fixtures/webhooks/pull_request/opened.1.json")
+OPENED = WEBHOOKS / "pull_request" / "opened.1.json"
 REPO = "octo/bench"
 SECRET = "bench-secret"
 LINES_PER_FILE = 250

@@ -10,7 +10,7 @@ port=8787
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
-body=../shared/fixtures/webhooks/pull_request/opened.1.json
+body=tests/fixtures/webhooks/pull_request/opened.1.json
 secret="bench-secret"
 signature="$(.venv/bin/python -c 'import sys; from grimoire.core.signature import sign; print(sign(sys.argv[1], open(sys.argv[2], "rb").read()))' "$secret" "$body")"
 

@@ -31,11 +31,12 @@ from grimoire.storage.db import create_engine
 from grimoire.storage.tables import Delivery
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub
+from tests.fixtures import WEBHOOKS
 from tests.servers import serve
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = Path("/work/shared/fixtures/webhooks/pull_request/opened.0.json")
+FIXTURE = WEBHOOKS / "pull_request" / "opened.0.json"
 REPOSITORY = "octo/lossless"
 DELIVERIES = 60
 KILL_AFTER = 20  # acknowledgements before the kill

@@ -41,11 +41,12 @@ from grimoire.github import http as github_http
 from tests.apps import running
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub
+from tests.fixtures import WEBHOOKS
 from tests.servers import serve
 
 REPO = "octo/widgets"
 PULL = f"/repos/{REPO}/pulls/1"
-OPENED = Path("/work/shared/fixtures/webhooks/pull_request/opened.1.json")
+OPENED = WEBHOOKS / "pull_request" / "opened.1.json"
 WAIT_SECONDS = 20.0
 MAX_ATTEMPTS = 2
 HEAD = "1f0c6b4b0e3a4c1d9a8e7f6a5b4c3d2e1f0a9b8c"

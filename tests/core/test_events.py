@@ -20,8 +20,9 @@ from grimoire.core.events import (
     wants_analysis,
 )
 from grimoire.errors import InvalidPayload
+from tests.fixtures import WEBHOOKS
 
-FIXTURES = Path("/work/shared/fixtures/webhooks")
+FIXTURES = WEBHOOKS
 FIXTURE_FILES = sorted(FIXTURES.glob("*/*.json"))
 EXAMPLES = settings(max_examples=150)
 MAX_ID = 2**63 - 1

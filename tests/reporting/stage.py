@@ -18,7 +18,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -28,13 +27,14 @@ from grimoire.core.signature import sign
 from tests.apps import running
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub, app_key_pair
+from tests.fixtures import WEBHOOKS
 from tests.servers import serve
 
 REPO = "octo/widgets"
 APP_ID = 4242
 INSTALLATION = 77
 WAIT_SECONDS = 20.0
-OPENED = Path("/work/shared/fixtures/webhooks/pull_request/opened.1.json")
+OPENED = WEBHOOKS / "pull_request" / "opened.1.json"
 
 # Spells whose patterns match the lines ``diff_adding`` adds.
 AWS_KEY = {

@@ -9,7 +9,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,10 +26,11 @@ from grimoire.storage.tables import Delivery
 from grimoire.web.webhook import WEBHOOK_BODY_LIMIT
 from tests.apps import running
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
+from tests.fixtures import WEBHOOKS
 from tests.servers import serve
 from tests.web.errors import assert_error, error_paths
 
-FIXTURES = Path("/work/shared/fixtures/webhooks")
+FIXTURES = WEBHOOKS
 OPENED = (FIXTURES / "pull_request" / "opened.1.json").read_bytes()
 CLOSED = (FIXTURES / "pull_request" / "closed.0.json").read_bytes()
 PUSH = (FIXTURES / "push" / "0.json").read_bytes()
