@@ -106,7 +106,11 @@ def match_log(args: argparse.Namespace, settings: Settings) -> int:
         return USAGE
     try:
         text = _read(args.file)
-        errors = _remote(args.url, text, args.limit) if args.url else _local(args, settings, text)
+        errors = (
+            _remote(args.url, text, args.limit, token=settings.client_api_token)
+            if args.url
+            else _local(args, settings, text)
+        )
     except (OSError, httpx.HTTPError, ConfigError) as exc:
         print(f"grimoire: {exc}", file=sys.stderr)
         return USAGE
@@ -156,9 +160,15 @@ def _local(args: argparse.Namespace, settings: Settings, text: str) -> list[LogE
     return explain_log(text, asyncio.run(book()), limit=args.limit)
 
 
-def _remote(url: str, text: str, limit: int) -> list[LogError]:
+def _remote(url: str, text: str, limit: int, *, token: str | None) -> list[LogError]:
+    # GRIMOIRE_API_TOKEN: a service with API_TOKEN set answers /api/match/log only with it,
+    # unless its operator opened the match group (API_PUBLIC_READS).
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = httpx.post(
-        f"{url.rstrip('/')}/api/match/log", json={"text": text, "limit": limit}, timeout=60
+        f"{url.rstrip('/')}/api/match/log",
+        json={"text": text, "limit": limit},
+        headers=headers,
+        timeout=60,
     )
     if response.status_code != 200:
         raise httpx.HTTPError(f"{url} answered {response.status_code}: {response.text[:500]}")

@@ -23,6 +23,8 @@ AppEnv = Literal["development", "production", "test"]
 ReportMode = Literal["comment", "check", "both", "none"]
 FindingsConclusion = Literal["neutral", "failure"]
 
+API_GROUPS = ("spells", "match", "deliveries", "analyses")
+"""The /api/* groups (the path segment after /api/); API_PUBLIC_READS names some of them."""
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -43,6 +45,10 @@ class Settings:
     github_app_id: int | None = None
     github_app_private_key: str | None = field(default=None, repr=False)
     api_token: str | None = field(default=None, repr=False)
+    # Groups of API_GROUPS whose reads stay open with API_TOKEN set (writes never are).
+    api_public_reads: frozenset[str] = frozenset()
+    # The token `grimoire match --url` sends to a service that has API_TOKEN set.
+    client_api_token: str | None = field(default=None, repr=False)
     app_env: AppEnv = "development"
     log_level: str = "INFO"
     worker_concurrency: int = 2
@@ -105,6 +111,8 @@ class Settings:
                 read.text("GITHUB_APP_PRIVATE_KEY"), read.text("GITHUB_APP_PRIVATE_KEY_FILE")
             ),
             api_token=read.text("API_TOKEN"),
+            api_public_reads=read.names("API_PUBLIC_READS", API_GROUPS),
+            client_api_token=read.text("GRIMOIRE_API_TOKEN"),
             app_env=cast(AppEnv, read.choice("APP_ENV", "development", get_args(AppEnv))),
             log_level=read.choice("LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
             worker_concurrency=read.number("WORKER_CONCURRENCY", 2, minimum=0),
@@ -144,6 +152,16 @@ class _Reader:
     def text(self, name: str) -> str | None:
         value = self._config(name, default=None)
         return value or None
+
+    def names(self, name: str, choices: tuple[str, ...]) -> frozenset[str]:
+        """Read a comma-separated set of names, each one of ``choices``."""
+        names = frozenset(part.strip() for part in (self.text(name) or "").split(",")) - {""}
+        unknown = sorted(names - set(choices))
+        if unknown:
+            raise ConfigError(
+                f"{name} names {', '.join(unknown)}; choose among: {', '.join(choices)}"
+            )
+        return names
 
     @overload
     def number(self, name: str, default: int, *, minimum: int) -> int: ...

@@ -6,7 +6,7 @@ The tree::
     ├── ConfigError                   a setting is missing or malformed (refuses to start)
     ├── InvalidPayload                a request body or header is unusable (400)
     ├── InvalidSignature              the webhook signature does not verify (401)
-    ├── Unauthorized                  a write without the API token (401)
+    ├── Unauthorized                  /api/* without the API token (401)
     ├── NotFound                      (404)
     │   ├── RouteNotFound
     │   ├── SpellNotFound

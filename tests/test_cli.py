@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -10,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from grimoire.app import create_app
+from grimoire.config import Settings
 from grimoire.spellbook import load_starter_spellbook
+from tests.servers import serve
 
 LOG = """\
 2024-05-01T10:00:00.0000000Z Run python -m pytest
@@ -123,3 +128,37 @@ def test_db_commands(database_url: str) -> None:
     assert grimoire("db", "downgrade", "base", database_url=database_url).returncode == 0
     assert grimoire("db", "current", database_url=database_url).stdout.startswith("none")
     assert grimoire("db", "upgrade", database_url=database_url).returncode == 0
+
+
+async def test_match_url_sends_grimoire_api_token(app_settings: Settings) -> None:
+    """``grimoire match --url`` against a service with API_TOKEN set: refused, then answered."""
+    settings = dataclasses.replace(app_settings, api_token="cli-token")
+    async with serve(create_app(settings)) as url:
+        without = await _grimoire_async("match", "--url", url, "-", stdin=LOG)
+        assert without.returncode == 2
+        assert "401" in without.stderr
+        token = {"GRIMOIRE_API_TOKEN": "cli-token"}
+        answered = await _grimoire_async("match", "--url", url, "--json", "-", stdin=LOG, env=token)
+    assert answered.returncode in (0, 1), answered.stderr
+    assert "errors" in json.loads(answered.stdout)
+
+
+async def _grimoire_async(
+    *args: str, stdin: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command without blocking the loop that serves the app it talks to."""
+    environ = {**os.environ, "LOG_LEVEL": "WARNING", **(env or {})}
+    if env is None:
+        environ.pop("GRIMOIRE_API_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "grimoire",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environ,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 120)
+    return subprocess.CompletedProcess(args, process.returncode or 0, out.decode(), err.decode())

@@ -40,6 +40,12 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert settings.app_env == "development"
 
 
+def test_public_reads_are_a_set_of_api_groups() -> None:
+    read = Settings.from_environ({"API_PUBLIC_READS": " spells, match ,"}, env_file=None)
+    assert read.api_public_reads == {"spells", "match"}
+    assert Settings.from_environ({}, env_file=None).api_public_reads == frozenset()
+
+
 def test_missing_env_file_is_fine(tmp_path: Path) -> None:
     assert Settings.from_environ({}, env_file=tmp_path / "absent.env").api_token is None
 
@@ -55,6 +61,7 @@ def test_missing_env_file_is_fine(tmp_path: Path) -> None:
         ("DATABASE_URL", "not a url"),
         ("DATABASE_URL", "postgresql+psycopg2://localhost/x"),
         ("REPORT_MODE", "email"),
+        ("API_PUBLIC_READS", "spells,secrets"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

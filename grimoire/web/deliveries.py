@@ -13,7 +13,6 @@ from grimoire.errors import FieldError
 from grimoire.resources import resources
 from grimoire.storage import deliveries as storage
 from grimoire.storage.tables import Delivery
-from grimoire.web.auth import require_writer
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
 from grimoire.web.pagination import (
     PAGE_PARAMS,
@@ -71,7 +70,6 @@ async def get_delivery(request: Request) -> Response:
 
 
 async def retry_delivery(request: Request) -> Response:
-    require_writer(request)
     res = resources(request)
     async with res.sessions.begin() as session:
         delivery = await storage.requeue(

@@ -9,7 +9,7 @@ it works with no internet access.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +20,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 import grimoire
+from grimoire.resources import resources
+from grimoire.web.auth import authorize
 from grimoire.web.responses import JSON, JSONResponse
 from grimoire.web.schemas import ErrorBody
 
@@ -61,6 +63,7 @@ class Operation:
     # The handler reads the bytes itself (the webhook): no schema validation, so no 422.
     raw_body: bool = False
     params: tuple[Param, ...] = ()
+    # A write: needs API_TOKEN (when set) even if API_PUBLIC_READS opens its group's reads.
     auth: bool = False
     database: bool = True
     description: str = ""
@@ -80,17 +83,31 @@ class ApiRoute(Route):
         self, path: str, *, name: str, operations: Mapping[Method, tuple[Handler, Operation]]
     ) -> None:
         self.operations = dict(operations)
+        self.group = api_group(path)
 
         async def dispatch(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
-            handler, _ = self.operations[method]  # type: ignore[index]
+            handler, operation = self.operations[method]  # type: ignore[index]
+            if self.group is not None:
+                authorize(request, group=self.group, write=operation.auth)
             return await handler(request)
 
         super().__init__(path, dispatch, methods=list(operations), name=name)
 
 
-def build_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
-    """Build the OpenAPI 3.1 document for every ``ApiRoute`` in ``routes``."""
+def api_group(path: str) -> str | None:
+    """Return the /api/* group a path belongs to (``/api/spells/{id}`` → ``spells``), if any."""
+    prefix, _, rest = path.lstrip("/").partition("/")
+    return rest.partition("/")[0] if prefix == "api" else None
+
+
+def build_document(
+    routes: Iterable[BaseRoute], *, public_reads: Collection[str] = ()
+) -> dict[str, Any]:
+    """Build the OpenAPI 3.1 document for every ``ApiRoute`` in ``routes``.
+
+    ``public_reads`` are the API_PUBLIC_READS groups: their reads are documented without security.
+    """
     api_routes = [route for route in routes if isinstance(route, ApiRoute)]
     types = _referenced_types(api_routes)
     type_schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
@@ -98,7 +115,13 @@ def build_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in api_routes:
         paths[route.path_format] = {
-            method.lower(): _operation(route, handler.__name__, operation, schemas)
+            method.lower(): _operation(
+                route,
+                handler.__name__,
+                operation,
+                schemas,
+                guarded=_guarded(route, operation, public_reads),
+            )
             for method, (handler, operation) in route.operations.items()
         }
     return {
@@ -117,6 +140,11 @@ def build_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     }
 
 
+def _guarded(route: ApiRoute, op: Operation, public_reads: Collection[str]) -> bool:
+    """Whether API_TOKEN (when set) guards this operation."""
+    return route.group is not None and (op.auth or route.group not in public_reads)
+
+
 def _referenced_types(routes: list[ApiRoute]) -> list[Any]:
     types: list[Any] = [ErrorBody]
     for route in routes:
@@ -129,7 +157,12 @@ def _referenced_types(routes: list[ApiRoute]) -> list[Any]:
 
 
 def _operation(
-    route: ApiRoute, operation_id: str, op: Operation, schemas: Mapping[Any, Any]
+    route: ApiRoute,
+    operation_id: str,
+    op: Operation,
+    schemas: Mapping[Any, Any],
+    *,
+    guarded: bool,
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "summary": op.summary,
@@ -137,7 +170,8 @@ def _operation(
         "tags": [op.tag],
         "parameters": _path_params(route) + [_param(param) for param in op.params],
         "responses": {
-            str(status): _reply(reply, schemas) for status, reply in _all_replies(op).items()
+            str(status): _reply(reply, schemas)
+            for status, reply in _all_replies(op, guarded=guarded).items()
         },
     }
     if op.description:
@@ -147,12 +181,12 @@ def _operation(
         for media_type, body in op.other_bodies.items():
             content[media_type] = {"schema": schemas[body]}
         document["requestBody"] = {"required": True, "content": content}
-    if op.auth:
+    if guarded:
         document["security"] = [{"bearer": []}]
     return document
 
 
-def _all_replies(op: Operation) -> dict[int, Reply]:
+def _all_replies(op: Operation, *, guarded: bool) -> dict[int, Reply]:
     replies = dict(op.responses)
     shared: list[tuple[bool, int, str]] = [
         (op.body is not None, 400, "The body is not valid JSON."),
@@ -162,7 +196,7 @@ def _all_replies(op: Operation) -> dict[int, Reply]:
             422,
             "A field fails validation; see `errors`.",
         ),
-        (op.auth, 401, "API_TOKEN is set and the bearer token is missing or wrong."),
+        (guarded, 401, "API_TOKEN is set and the bearer token is missing or wrong."),
         (op.database, 503, "The database is unreachable."),
     ]
     for applies, status, description in shared:
@@ -215,7 +249,8 @@ async def openapi_json(request: Request) -> Response:
     """Serve the OpenAPI document (built once per app)."""
     state = request.app.state
     if getattr(state, "openapi", None) is None:
-        state.openapi = build_document(request.app.routes)
+        public_reads = resources(request).settings.api_public_reads
+        state.openapi = build_document(request.app.routes, public_reads=public_reads)
     return JSONResponse(state.openapi)
 
 

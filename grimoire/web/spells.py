@@ -15,7 +15,6 @@ from grimoire.errors import FieldError, InvalidSpell, ValidationFailed
 from grimoire.resources import resources
 from grimoire.storage import spells as storage
 from grimoire.storage.tables import Spell
-from grimoire.web.auth import require_writer
 from grimoire.web.bodies import read_body
 from grimoire.web.openapi import ApiRoute, Operation, Reply
 from grimoire.web.pagination import PAGE_PARAMS, parse_page
@@ -38,7 +37,6 @@ async def get_spell(request: Request) -> Response:
 
 
 async def create_spell(request: Request) -> Response:
-    require_writer(request)
     fields = await read_spell(request)
     async with resources(request).sessions.begin() as session:
         spell = await storage.create_spell(session, fields, now=datetime.now(UTC))
@@ -48,7 +46,6 @@ async def create_spell(request: Request) -> Response:
 
 
 async def update_spell(request: Request) -> Response:
-    require_writer(request)
     fields = await read_spell(request)
     async with resources(request).sessions.begin() as session:
         spell = await storage.update_spell(
@@ -58,7 +55,6 @@ async def update_spell(request: Request) -> Response:
 
 
 async def delete_spell(request: Request) -> Response:
-    require_writer(request)
     async with resources(request).sessions.begin() as session:
         await storage.delete_spell(session, request.path_params["spell_id"], now=datetime.now(UTC))
     return Response(status_code=204)

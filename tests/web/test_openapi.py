@@ -3,6 +3,7 @@ and an interactive page whose assets all come from the package (it works offline
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -11,24 +12,26 @@ import msgspec
 import pytest
 from openapi_spec_validator import validate
 
+from grimoire.config import Settings
 from grimoire.web.match import MatchRequest
 from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut
+from tests.apps import running
 
 # DESIGN.md, "Routes": every route a client may call, and what each may answer.
 DOCUMENTED: dict[tuple[str, str], set[str]] = {
     ("post", "/webhook"): {"200", "202", "400", "401", "413", "503"},
-    ("get", "/api/spells"): {"200", "422"},
+    ("get", "/api/spells"): {"200", "401", "422"},
     ("post", "/api/spells"): {"201", "401", "422"},
-    ("get", "/api/spells/{spell_id}"): {"200", "404"},
+    ("get", "/api/spells/{spell_id}"): {"200", "401", "404"},
     ("put", "/api/spells/{spell_id}"): {"200", "401", "404", "422"},
     ("delete", "/api/spells/{spell_id}"): {"204", "401", "404"},
-    ("post", "/api/match"): {"200", "422"},
-    ("post", "/api/match/log"): {"200", "422"},
-    ("get", "/api/deliveries"): {"200"},
-    ("get", "/api/deliveries/{delivery_id}"): {"200", "404"},
+    ("post", "/api/match"): {"200", "401", "422"},
+    ("post", "/api/match/log"): {"200", "401", "422"},
+    ("get", "/api/deliveries"): {"200", "401"},
+    ("get", "/api/deliveries/{delivery_id}"): {"200", "401", "404"},
     ("post", "/api/deliveries/{delivery_id}/retry"): {"202", "401", "404"},
-    ("get", "/api/analyses"): {"200"},
-    ("get", "/api/analyses/{analysis_id}"): {"200", "404"},
+    ("get", "/api/analyses"): {"200", "401"},
+    ("get", "/api/analyses/{analysis_id}"): {"200", "401", "404"},
     ("get", "/health"): {"200", "503"},
     ("get", "/health/live"): {"200"},
     ("get", "/health/ready"): {"200", "503"},
@@ -87,12 +90,33 @@ def test_schemas_are_the_handlers_msgspec_types(
     assert document["components"]["schemas"][struct.__name__] == components[struct.__name__]
 
 
-def test_writes_say_they_need_the_bearer_token(document: dict[str, Any]) -> None:
+def test_every_api_route_says_it_needs_the_bearer_token(document: dict[str, Any]) -> None:
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     for (method, path), statuses in DOCUMENTED.items():
         secured = "security" in document["paths"][path][method]
         # /webhook's 401 is its signature, not the bearer token.
         assert secured == ("401" in statuses and path != "/webhook"), (method, path)
+        assert secured == path.startswith("/api/"), (method, path)
+
+
+async def test_public_reads_are_documented_without_security(app_settings: Settings) -> None:
+    settings = dataclasses.replace(
+        app_settings, api_token="t", api_public_reads=frozenset({"spells", "match"})
+    )
+    async with running(settings) as http:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+    open_ops = {
+        (method, path)
+        for path, methods in paths.items()
+        for method, operation in methods.items()
+        if path.startswith("/api/") and "security" not in operation
+    }
+    assert open_ops == {
+        ("get", "/api/spells"),
+        ("get", "/api/spells/{spell_id}"),
+        ("post", "/api/match"),
+        ("post", "/api/match/log"),
+    }
 
 
 async def test_the_docs_page_loads_everything_from_the_service(client: httpx.AsyncClient) -> None:

@@ -27,7 +27,17 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 @pytest.fixture
 async def guarded(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for an app whose writes need API_TOKEN."""
+    """A client for an app whose writes need API_TOKEN, its spell reads opened on purpose."""
+    settings = dataclasses.replace(
+        app_settings, api_token=API_TOKEN, api_public_reads=frozenset({"spells"})
+    )
+    async with running(settings) as http:
+        yield http
+
+
+@pytest.fixture
+async def locked(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for an app with API_TOKEN set and nothing opened: reads need it too."""
     async with running(dataclasses.replace(app_settings, api_token=API_TOKEN)) as http:
         yield http
 
@@ -106,8 +116,42 @@ async def test_writes_need_the_token(guarded: httpx.AsyncClient, headers: dict[s
     assert (await guarded.get(url)).status_code == 200  # nothing was changed
 
 
-async def test_reads_need_no_token(guarded: httpx.AsyncClient) -> None:
+async def test_public_reads_need_no_token(guarded: httpx.AsyncClient) -> None:
     assert (await guarded.get("/api/spells")).status_code == 200
+    spell = await create(guarded)
+    assert (await guarded.get(f"/api/spells/{spell['id']}")).status_code == 200
+    # Only the opened group: the rest of /api/* still needs the token.
+    assert_error(await guarded.get("/api/analyses"), 401, "UNAUTHORIZED")
+    assert_error(await guarded.post("/api/match", json={"message": "x"}), 401, "UNAUTHORIZED")
+
+
+READS = [
+    ("GET", "/api/spells", None),
+    ("GET", "/api/spells/1", None),
+    ("POST", "/api/match", {"message": "ModuleNotFoundError: No module named 'x'"}),
+    ("POST", "/api/match/log", {"text": "boom"}),
+    ("GET", "/api/deliveries", None),
+    ("GET", "/api/deliveries/some-id", None),
+    ("GET", "/api/analyses", None),
+    ("GET", "/api/analyses/1", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), READS)
+async def test_reads_need_the_token_when_it_is_set(
+    locked: httpx.AsyncClient, method: str, path: str, body: Any
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_TOKEN}):
+        response = await locked.request(method, path, json=body, headers=headers)
+        assert_error(response, 401, "UNAUTHORIZED")
+        assert response.headers["www-authenticate"] == "Bearer"
+    allowed = await locked.request(method, path, json=body, headers=AUTH)
+    assert allowed.status_code in (200, 404), allowed.text
+
+
+async def test_health_and_docs_stay_open_with_a_token(locked: httpx.AsyncClient) -> None:
+    for path in ("/health/live", "/health/ready", "/openapi.json"):
+        assert (await locked.get(path)).status_code == 200, path
 
 
 async def test_create_names_every_offending_field(guarded: httpx.AsyncClient) -> None:

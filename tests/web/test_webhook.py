@@ -68,7 +68,7 @@ async def deliver(
 
 
 async def delivery(client: httpx.AsyncClient, delivery_id: str) -> dict[str, Any]:
-    response = await client.get(f"/api/deliveries/{delivery_id}")
+    response = await client.get(f"/api/deliveries/{delivery_id}", headers=AUTH)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
