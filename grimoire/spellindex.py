@@ -33,6 +33,7 @@ def spell_record(row: Spell) -> SpellRecord:
         examples=tuple(row.examples or ()),
         counter_examples=tuple(row.counter_examples or ()),
         generic=row.generic,
+        applies_to=row.applies_to,
     )
 
 

@@ -62,11 +62,13 @@ def test_export_import_round_trip(database_url: str, tmp_path: Path) -> None:
     drafts = json.loads(exported.read_text())
     assert len(drafts) == len(load_starter_spellbook())
     drafts[0]["solution_code"] = "a better fix"
+    drafts[0]["applies_to"] = "*.log,ci/*"
     exported.write_text(json.dumps(drafts))
     result = grimoire("spells", "import", str(exported), database_url=database_url)
     assert result.stdout.strip() == f"0 created, 1 updated, {len(drafts) - 1} unchanged"
     yaml_out = grimoire("spells", "export", database_url=database_url)
     assert "a better fix" in yaml_out.stdout
+    assert "applies_to: '*.log,ci/*'" in yaml_out.stdout
 
 
 def test_import_refuses_a_broken_spellbook_whole(database_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import re2
 
 from grimoire.core.diff import FileChange
 from grimoire.core.matching import Spellbook
+from grimoire.core.paths import applies
 from grimoire.core.payload import ErrorPayload
 from grimoire.core.regexsets import compile_line_pattern, utf8
 from grimoire.core.signatures import Signature, find_signatures, line_starts
@@ -87,7 +88,7 @@ def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
         for start, end in _runs(numbers)
         for signature in find_signatures(lines[start:end])
     ]
-    hits = _pattern_hits(lines, utf8("\n".join(lines)), book)
+    hits = _pattern_hits(lines, utf8("\n".join(lines)), book, path=change.path)
     return _errors(_Source(lines, numbers, change.path), signatures, hits, book)
 
 
@@ -115,13 +116,15 @@ def _line_regex(pattern: str) -> re2._Regexp:
     return compile_line_pattern(pattern)
 
 
-def _pattern_hits(lines: Sequence[str], data: bytes, book: Spellbook) -> dict[int, int]:
+def _pattern_hits(
+    lines: Sequence[str], data: bytes, book: Spellbook, *, path: str | None = None
+) -> dict[int, int]:
     """Return ``{line index: spell id}`` for lines spell patterns match (specific spells first).
 
     ``data`` is ``"\\n".join(lines)`` as UTF-8: RE2 reports byte offsets, and reading bytes spares
-    it a conversion of every offset back to characters.
+    it a conversion of every offset back to characters. Only spells that apply to ``path`` count.
     """
-    spell_ids = book.search(data)
+    spell_ids = [i for i in book.search(data) if applies(book.spell(i).applies_to, path)]
     if not spell_ids:
         return {}
     starts = line_starts(data)

@@ -13,8 +13,10 @@ The score of a spell for an error payload (every part is in [0, 1], so the score
   weigh 1, stack trace ``0.7``, context ``0.5``) and the spell's title, description, error type,
   tags and pattern literals.
 
-Scores are rounded to 4 decimals. Matches under ``RELEVANCE_FLOOR`` are dropped, and a spell
-marked ``generic`` is returned only when no specific spell clears the floor for the same error.
+A spell whose ``applies_to`` globs do not cover the payload's path is never returned for it
+(``paths``). Scores are rounded to 4 decimals. Matches under ``RELEVANCE_FLOOR`` are dropped,
+and a spell marked ``generic`` is returned only when no specific spell clears the floor for the
+same error.
 Results are sorted by score descending, then spell id ascending.
 """
 
@@ -26,6 +28,7 @@ import msgspec
 import re2
 
 from grimoire.core.keywords import Fields, KeywordIndex
+from grimoire.core.paths import applies
 from grimoire.core.payload import ErrorPayload
 from grimoire.core.regexsets import PatternSets, compile_line_pattern
 from grimoire.core.tokens import pattern_literals, tokenize
@@ -57,6 +60,9 @@ class SpellRecord(msgspec.Struct, frozen=True, kw_only=True):
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     generic: bool = False
+    applies_to: str = ""
+    """Comma-separated path globs of the files the spell fires on; empty = everywhere
+    (``grimoire.core.paths`` says how they match)."""
 
 
 class Why(msgspec.Struct, frozen=True):
@@ -174,6 +180,8 @@ def rank_spells(payload: ErrorPayload, book: Spellbook, *, limit: int = 5) -> li
     scored: list[tuple[float, int]] = []
     for spell_id in hits | _keyword_candidates(similarity):
         spell = book._spells[spell_id]
+        if not applies(spell.applies_to, payload.path):
+            continue
         score = _score(
             pattern=spell_id in hits,
             error_type=types_agree(payload.error_type, spell.error_type),

@@ -38,6 +38,7 @@ class SpellDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     generic: bool = False
+    applies_to: str = ""
 
     def record(self, spell_id: int) -> SpellRecord:
         """Return this draft as the matcher's record with the given id."""

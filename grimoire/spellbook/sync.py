@@ -116,6 +116,7 @@ def draft_fields(draft: SpellDraft) -> dict[str, Any]:
         "examples": list(draft.examples),
         "counter_examples": list(draft.counter_examples),
         "generic": draft.generic,
+        "applies_to": draft.applies_to,
     }
 
 

@@ -80,6 +80,8 @@ class Spell(Base):
     examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     counter_examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     generic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Comma-separated path globs (grimoire.core.paths); empty: the spell fires on every file.
+    applies_to: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -32,6 +32,20 @@ Tags = Annotated[
     str,
     msgspec.Meta(pattern=_NO_NUL, description="Comma-separated tags, e.g. `python,sqlalchemy`."),
 ]
+AppliesTo = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=2000,
+        pattern=_NO_NUL,
+        description=(
+            "Comma-separated path globs of the files the spell fires on, e.g. `*.py,*.pyi` or "
+            "`.github/workflows/*.yml`; `!glob` excludes. A glob without `/` matches the file "
+            "name, one with `/` the whole path. Empty: every file. A spell with globs never fires "
+            "on vendored code (vendor/, node_modules/, third_party/, *.min.js) unless a glob "
+            "names that directory. Texts without a path (CI logs, /api/match) are not restricted."
+        ),
+    ),
+]
 Pattern = Annotated[
     str,
     msgspec.Meta(
@@ -88,6 +102,7 @@ class SpellIn(msgspec.Struct, frozen=True, kw_only=True):
             "spell matches the same error."
         ),
     ] = False
+    applies_to: AppliesTo = ""
 
 
 class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +118,7 @@ class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
     examples: list[str]
     counter_examples: list[str]
     generic: bool
+    applies_to: str
     created_at: datetime
     updated_at: datetime
 

@@ -92,6 +92,7 @@ def spell_out(spell: Spell) -> SpellOut:
         examples=spell.examples,
         counter_examples=spell.counter_examples,
         generic=spell.generic,
+        applies_to=spell.applies_to,
         created_at=spell.created_at,
         updated_at=spell.updated_at,
     )

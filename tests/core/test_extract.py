@@ -15,7 +15,7 @@ from grimoire.core.extract import (
     extract_errors,
     extract_log_errors,
 )
-from grimoire.core.matching import compile_spellbook
+from grimoire.core.matching import SpellRecord, compile_spellbook
 from grimoire.core.payload import ErrorPayload
 from grimoire.spellbook import load_starter_spellbook
 
@@ -337,3 +337,23 @@ def test_extraction_preserves_embedded_errors(
     assert payload.context.startswith(f"{diff.path}:{line}\n")
     for text in before:
         assert text in payload.context
+
+
+def test_pattern_hits_only_in_files_the_spell_applies_to() -> None:
+    book = compile_spellbook(
+        [
+            SpellRecord(
+                id=1,
+                title="Debugger breakpoint left in",
+                description="A breakpoint() call stops the program.",
+                error_type="DebuggerLeftover",
+                error_pattern=r"^\s*breakpoint\(\)",
+                solution_code="remove it",
+                applies_to="*.py",
+            )
+        ]
+    )
+    lines = ["x = 1", "    breakpoint()"]
+    changes = [change(lines, path=path) for path in ("app.py", "docs/howto.md", "vendor/y.py")]
+    found = extract_errors(changes, book)
+    assert [(p.path, p.line, p.error_type) for p in found] == [("app.py", 2, "DebuggerLeftover")]

@@ -307,3 +307,23 @@ def test_pattern_sets_survive_any_patch_sequence(
         except re2.error:  # refused patterns never match
             continue
     assert sets.search(text) == tuple(expected)
+
+
+def test_a_spell_fires_only_on_the_files_it_applies_to() -> None:
+    breakpoint_spell = spell(
+        9,
+        title="Debugger breakpoint left in",
+        error_type="DebuggerLeftover",
+        error_pattern=r"^\s*breakpoint\(\)",
+        applies_to="*.py",
+    )
+    book = compile_spellbook([breakpoint_spell, MODULE])
+
+    def titles(path: str | None) -> list[str]:
+        payload = ErrorPayload(error_type="DebuggerLeftover", message="breakpoint()", path=path)
+        return [match.title for match in rank_spells(payload, book)]
+
+    assert titles("app/views.py") == ["Debugger breakpoint left in"]
+    assert titles("docs/debugging.md") == []
+    assert titles("pip/_vendor/x.py") == []
+    assert titles(None) == ["Debugger breakpoint left in"]  # a CI log or /api/match

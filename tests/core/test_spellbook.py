@@ -57,6 +57,9 @@ def test_parse_spellbook() -> None:
     record = draft.record(7)
     assert (record.id, record.title, record.examples) == (7, "Disk full", draft.examples)
     assert parse_spellbook("") == []
+    assert draft.applies_to == ""
+    [scoped] = parse_spellbook(text.replace("  tags:", "  applies_to: '*.py,*.pyi'\n  tags:"))
+    assert scoped.applies_to == "*.py,*.pyi" and scoped.record(1).applies_to == "*.py,*.pyi"
 
 
 @pytest.mark.parametrize(

@@ -271,3 +271,18 @@ async def test_filters_and_ids_no_row_can_have_are_clean_errors(client: httpx.As
     assert_error(response, 422, "VALIDATION_ERROR")
     assert_error(await client.get("/api/deliveries/a%00b"), 404, "DELIVERY_NOT_FOUND")
     assert_error(await client.get(f"/api/deliveries/{'x' * 101}"), 404, "DELIVERY_NOT_FOUND")
+
+
+async def test_applies_to_round_trips_and_defaults_to_everywhere(
+    guarded: httpx.AsyncClient,
+) -> None:
+    assert (await create(guarded))["applies_to"] == ""
+    spell = await create(guarded, title="scoped", applies_to="*.py,*.pyi,!tests/*")
+    assert (await guarded.get(f"/api/spells/{spell['id']}")).json()["applies_to"] == (
+        "*.py,*.pyi,!tests/*"
+    )
+    response = await guarded.post(
+        "/api/spells", json=SPELL | {"applies_to": "*.py\u0000"}, headers=AUTH
+    )
+    assert_error(response, 422, "INVALID_SPELL")
+    assert error_paths(response) == {"body.applies_to"}
