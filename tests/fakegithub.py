@@ -6,6 +6,10 @@ It plays the parts of GitHub that Grimoire uses, with GitHub's shapes and refusa
   the paginated files list; a "too large" diff answers 406 like GitHub;
 - issue comments: list (paginated, ``Link`` headers), create, get, update;
 - check runs: create, get, update (annotations are appended, at most 50 per request);
+- GitHub Actions: workflow runs, their jobs (``?filter=latest``, with steps) and each job's log,
+  answered with a 302 to a ``LogStorage`` served on another port (which refuses a GitHub token),
+  or 410 once the log has expired; a commit's pull requests (for runs from forks); the
+  annotations of other apps' check runs;
 - GitHub App auth: ``POST /app/installations/{id}/access_tokens`` verifies the RS256 app JWT and
   issues installation tokens that expire on the fake's clock;
 - ``/rate_limit``, ``/meta`` and ``/``.
@@ -188,6 +192,96 @@ class CheckRun:
     annotations: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class WorkflowStep:
+    """One step of a job, as the jobs API lists it."""
+
+    number: int
+    name: str
+    conclusion: str | None = "success"
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+@dataclass
+class WorkflowJob:
+    """A job of a workflow run, with its log (``expired``: GitHub answers 410 for it)."""
+
+    id: int
+    run_id: int
+    run_attempt: int
+    name: str
+    conclusion: str | None
+    steps: list[WorkflowStep]
+    log: bytes
+    repository: str
+    expired: bool = False
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+@dataclass
+class WorkflowRun:
+    """A workflow run at its latest attempt."""
+
+    id: int
+    repository: str
+    name: str
+    head_sha: str
+    run_attempt: int
+    workflow_id: int
+
+
+class LogStorage:
+    """The short-lived blob storage GitHub redirects job-log downloads to, on its own port.
+
+    It serves each blob at ``/blobs/{key}?sig=…`` and records every request; a request that
+    carries an ``Authorization`` header is refused (GitHub's token must never reach it).
+    """
+
+    def __init__(self) -> None:
+        self.url = ""  # set once served: ``storage.url = await ...``
+        self.blobs: dict[str, bytes] = {}
+        self.requests: list[Recorded] = []
+        self.chunk = 64 * 1024
+
+    def put(self, data: bytes) -> str:
+        """Store a blob and return its signed URL."""
+        key = secrets.token_hex(8)
+        self.blobs[key] = data
+        return f"{self.url}/blobs/{key}?sig={secrets.token_hex(8)}&se=2099-01-01"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        request = Request(scope, receive)
+        self.requests.append(_record(request, b"", ""))
+        key = request.url.path.removeprefix("/blobs/")
+        if "authorization" in request.headers:
+            response: Response = Response(b"<Error>token sent to storage</Error>", 400)
+        elif key not in self.blobs or "sig" not in request.query_params:
+            response = Response(b"<Error>BlobNotFound</Error>", 404)
+        else:
+            response = _StreamedBlob(self.blobs[key], self.chunk)
+        await response(scope, receive, send)
+
+
+class _StreamedBlob(Response):
+    """A blob sent in chunks, with its length (as Azure blob storage answers)."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        super().__init__(b"", media_type="text/plain; charset=utf-8")
+        self.data = data
+        self.chunk_size = chunk
+        self.headers["content-length"] = str(len(data))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        for start in range(0, len(self.data), self.chunk_size):
+            piece = self.data[start : start + self.chunk_size]
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 class FakeGitHub:
     """GitHub's REST API, in memory; an ASGI app (``serve(fake)``) with a recorder and faults."""
 
@@ -209,6 +303,9 @@ class FakeGitHub:
         self.pulls: dict[tuple[str, int], Pull] = {}
         self.comments: list[Comment] = []
         self.check_runs: dict[int, CheckRun] = {}
+        self.runs: dict[int, WorkflowRun] = {}
+        self.jobs: dict[int, WorkflowJob] = {}
+        self.log_storage: LogStorage | None = None  # where job logs redirect to
         self._ids = itertools.count(1001)
         self.app = Starlette(
             routes=[Mount(self.prefix, routes=self._routes())] if self.prefix else self._routes(),
@@ -258,6 +355,75 @@ class FakeGitHub:
         comment = Comment(next(self._ids), repository, number, body, user)
         self.comments.append(comment)
         return comment.id
+
+    def add_run(
+        self,
+        repository: str,
+        run_id: int,
+        *,
+        head_sha: str,
+        name: str = "CI",
+        run_attempt: int = 1,
+        workflow_id: int = 161335,
+    ) -> WorkflowRun:
+        """Register a workflow run (again with a higher ``run_attempt`` for a re-run)."""
+        run = WorkflowRun(run_id, repository, name, head_sha, run_attempt, workflow_id)
+        self.runs[run_id] = run
+        return run
+
+    def add_job(
+        self,
+        run: WorkflowRun,
+        name: str,
+        *,
+        conclusion: str | None = "failure",
+        log: bytes = b"",
+        steps: Iterable[WorkflowStep] = (),
+        expired: bool = False,
+        job_id: int | None = None,
+    ) -> WorkflowJob:
+        """Add a job to the run's current attempt, with its log."""
+        job = WorkflowJob(
+            job_id or next(self._ids),
+            run.id,
+            run.run_attempt,
+            name,
+            conclusion,
+            list(steps),
+            log,
+            run.repository,
+            expired,
+        )
+        self.jobs[job.id] = job
+        return job
+
+    def add_foreign_check_run(
+        self,
+        repository: str,
+        *,
+        head_sha: str,
+        name: str,
+        annotations: Iterable[Mapping[str, Any]] = (),
+        output: Mapping[str, Any] | None = None,
+        conclusion: str = "failure",
+    ) -> CheckRun:
+        """Register another CI app's completed check run, with its output and annotations."""
+        run = CheckRun(
+            next(self._ids),
+            repository,
+            name,
+            head_sha,
+            "completed",
+            conclusion,
+            None,
+            None,
+            None,
+            None,
+            dict(output or {}),
+            [dict(a) for a in annotations],
+        )
+        self.check_runs[run.id] = run
+        return run
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -436,6 +602,10 @@ class FakeGitHub:
             ),
             Route(repo + "/check-runs/{check_run_id:int}/annotations", self._annotations),
             Route(repo + "/commits/{ref}/check-runs", self._check_runs_for_ref),
+            Route(repo + "/commits/{sha}/pulls", self._commit_pulls),
+            Route(repo + "/actions/runs/{run_id:int}/jobs", self._run_jobs),
+            Route(repo + "/actions/runs/{run_id:int}/attempts/{attempt:int}/jobs", self._run_jobs),
+            Route(repo + "/actions/jobs/{job_id:int}/logs", self._job_log),
         ]
 
     async def _root(self, request: Request) -> Response:
@@ -596,6 +766,80 @@ class FakeGitHub:
         if request.method != "GET" and (issued is None or issued.installation_id is None):
             return _error(403, "You must authenticate via a GitHub App.")
         return None
+
+    # -- GitHub Actions ---------------------------------------------------------------------
+
+    async def _run_jobs(self, request: Request) -> Response:
+        """List a run's jobs: the latest attempt's (``filter=latest``) or one attempt's."""
+        # https://docs.github.com/en/rest/actions/workflow-jobs#list-jobs-for-a-workflow-run
+        run = self.runs.get(request.path_params["run_id"])
+        if run is None or run.repository != _repository(request):
+            raise HTTPException(404)
+        attempt = request.path_params.get("attempt")
+        if attempt is None and request.query_params.get("filter", "latest") == "latest":
+            attempt = run.run_attempt
+        jobs = [
+            _job_json(job, request)
+            for job in self.jobs.values()
+            if job.run_id == run.id and attempt in {None, job.run_attempt}
+        ]
+        page = _page(request, jobs)
+        listed = json.loads(bytes(page.body))
+        link = {"link": page.headers["link"]} if "link" in page.headers else {}
+        return JSONResponse({"total_count": len(jobs), "jobs": listed}, headers=link)
+
+    async def _job_log(self, request: Request) -> Response:
+        """Answer 302 to the log's storage URL, or 410 once the log has expired."""
+        # https://docs.github.com/en/rest/actions/workflow-jobs#download-job-logs-for-a-workflow-run
+        job = self.jobs.get(request.path_params["job_id"])
+        if job is None or job.repository != _repository(request):
+            raise HTTPException(404)
+        if job.expired:
+            return _error(410, "Gone")
+        assert self.log_storage is not None, "serve a LogStorage and set fake.log_storage"
+        return Response(status_code=302, headers={"location": self.log_storage.put(job.log)})
+
+    async def _commit_pulls(self, request: Request) -> Response:
+        """List the pull requests whose head is this commit (forks' included)."""
+        # https://docs.github.com/en/rest/commits/commits#list-pull-requests-associated-with-a-commit
+        repository, sha = _repository(request), request.path_params["sha"]
+        pulls = [
+            {
+                "number": number,
+                "state": "open",
+                "head": {"sha": pull.head_sha, "ref": f"topic-{number}"},
+                "base": {"ref": "main"},
+            }
+            for (repo, number), pull in sorted(self.pulls.items())
+            if repo == repository and pull.head_sha == sha
+        ]
+        return _page(request, pulls)
+
+
+def _job_json(job: WorkflowJob, request: Request) -> dict[str, Any]:
+    base = f"https://github.com/{job.repository}/actions/runs/{job.run_id}"
+    return {
+        "id": job.id,
+        "run_id": job.run_id,
+        "run_attempt": job.run_attempt,
+        "name": job.name,
+        "status": "completed",
+        "conclusion": job.conclusion,
+        "html_url": f"{base}/job/{job.id}",
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+        "steps": [
+            {
+                "name": step.name,
+                "number": step.number,
+                "status": "completed",
+                "conclusion": step.conclusion,
+                "started_at": step.started_at,
+                "completed_at": step.completed_at,
+            }
+            for step in job.steps
+        ],
+    }
 
 
 class _Gate:

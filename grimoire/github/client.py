@@ -32,7 +32,15 @@ import httpx
 import msgspec
 
 from grimoire.core.diff import FilePatch
-from grimoire.errors import GitHubError
+from grimoire.errors import GitHubError, GitHubUnavailable
+from grimoire.github.actions import (
+    DEFAULT_MAX_LOG_BYTES,
+    ActionsJob,
+    CheckAnnotation,
+    JobLog,
+    JobsPage,
+    PullRef,
+)
 from grimoire.github.auth import AppAuth, TokenAuth, utc_now
 from grimoire.github.checks import Annotation, Conclusion, output_batches
 from grimoire.github.exchange import RetryPolicy
@@ -44,9 +52,13 @@ DIFF_MEDIA_TYPE = "application/vnd.github.diff"
 # 100 per page.
 MAX_FILE_PAGES = 30
 MAX_COMMENT_PAGES = 100
+MAX_JOB_PAGES = 10
+MAX_ANNOTATION_PAGES = 10
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _FILES = msgspec.json.Decoder(list[FilePatch])
+_ANNOTATIONS = msgspec.json.Decoder(list[CheckAnnotation])
+_PULLS = msgspec.json.Decoder(list[PullRef])
 
 
 class Reachability(msgspec.Struct, frozen=True):
@@ -297,6 +309,102 @@ class GitHubClient:
             await self._api.request(
                 "PATCH", path, installation_id=installation_id, json={"output": output}
             )
+
+    # -- CI: GitHub Actions jobs and logs, other apps' check runs ----------------------------
+
+    async def run_jobs(
+        self, repository: str, run_id: int, *, attempt: int, installation_id: int | None = None
+    ) -> list[ActionsJob]:
+        """List the jobs of a workflow run's attempt (``filter=latest``, then that attempt's).
+
+        The latest attempt's jobs are what ``filter=latest`` lists; when a re-run has begun
+        since, the jobs of ``attempt`` come from its own endpoint.
+        """
+        # https://docs.github.com/en/rest/actions/workflow-jobs#list-jobs-for-a-workflow-run
+        runs = f"{_repo_path(repository)}/actions/runs/{run_id}"
+        jobs = await self._jobs(f"{runs}/jobs", {"filter": "latest"}, installation_id)
+        if any(job.run_attempt != attempt for job in jobs):
+            # https://docs.github.com/en/rest/actions/workflow-jobs#list-jobs-for-a-workflow-run-attempt
+            jobs = await self._jobs(f"{runs}/attempts/{attempt}/jobs", {}, installation_id)
+        return jobs
+
+    async def _jobs(
+        self, path: str, params: dict[str, str], installation_id: int | None
+    ) -> list[ActionsJob]:
+        jobs: list[ActionsJob] = []
+        for page in range(1, MAX_JOB_PAGES + 1):
+            query = {**params, "per_page": "100", "page": str(page)}
+            _, answer = await self._api.request(
+                "GET", path, installation_id=installation_id, params=query
+            )
+            listed = decode(answer, JobsPage, "the jobs of a workflow run")
+            jobs.extend(listed.jobs)
+            if len(listed.jobs) < 100 or len(jobs) >= listed.total_count:
+                break
+        return jobs
+
+    async def job_log(
+        self,
+        repository: str,
+        job_id: int,
+        *,
+        max_bytes: int = DEFAULT_MAX_LOG_BYTES,
+        installation_id: int | None = None,
+    ) -> JobLog:
+        """Download the end of a job's log: at most ``max_bytes``, cut at a line start.
+
+        GitHub answers 302 to a short-lived storage URL, followed here without the token. An
+        expired log answers 410 and a missing job 404: both raise ``GitHubRejected``.
+        """
+        # https://docs.github.com/en/rest/actions/workflow-jobs#download-job-logs-for-a-workflow-run
+        response, _ = await self._api.request(
+            "GET",
+            f"{_repo_path(repository)}/actions/jobs/{job_id}/logs",
+            installation_id=installation_id,
+            follow_redirects=False,
+        )
+        location = response.headers.get("location")
+        if response.status_code == 200 or location is None:
+            raise GitHubUnavailable(
+                f"GitHub answered {response.status_code} without a log location for job {job_id}"
+            )
+        return await self._api.download(
+            str(response.request.url.join(location)), max_bytes=max_bytes
+        )
+
+    async def check_run_annotations(
+        self, repository: str, check_run_id: int, *, installation_id: int | None = None
+    ) -> list[CheckAnnotation]:
+        """List a check run's annotations (another CI app's findings, file and line)."""
+        # https://docs.github.com/en/rest/checks/runs#list-check-run-annotations
+        annotations: list[CheckAnnotation] = []
+        pages = self._api.paginate(
+            f"{_repo_path(repository)}/check-runs/{check_run_id}/annotations",
+            _ANNOTATIONS,
+            installation_id=installation_id,
+            max_pages=MAX_ANNOTATION_PAGES,
+        )
+        async with aclosing(pages):
+            async for page in pages:
+                annotations.extend(page)
+        return annotations
+
+    async def commit_pulls(
+        self, repository: str, sha: str, *, installation_id: int | None = None
+    ) -> list[int]:
+        """Return the numbers of the open pull requests whose head is ``sha``.
+
+        A run from a fork has an empty ``pull_requests`` in its payload; this is where its pull
+        request is found. https://docs.github.com/en/rest/commits/commits#list-pull-requests-associated-with-a-commit
+        """
+        _, answer = await self._api.request(
+            "GET",
+            f"{_repo_path(repository)}/commits/{sha}/pulls",
+            installation_id=installation_id,
+            params={"per_page": "100"},
+        )
+        pulls = decode(answer, _PULLS, "the pull requests of a commit")
+        return sorted(pull.number for pull in pulls if pull.state == "open")
 
     # -- health ------------------------------------------------------------------------------
 

@@ -66,10 +66,12 @@ async def exchange(
     policy: RetryPolicy,
     idempotent: bool,
     max_bytes: int | None = None,
+    follow_redirects: bool = True,
 ) -> tuple[httpx.Response, bytes]:
     """Send ``request`` until it gets a non-transient answer; return it and its body.
 
     A body over ``max_bytes`` raises ``DiffTooLarge`` (only diffs are capped).
+    ``follow_redirects=False`` returns a redirect as the answer (a job log's storage URL).
     """
     tries = 0
     try:
@@ -83,7 +85,9 @@ async def exchange(
         ):
             with attempt:
                 tries += 1
-                response, body = await _once(http, request, max_bytes, retry_status=idempotent)
+                response, body = await _once(
+                    http, request, max_bytes, retry_status=idempotent, redirects=follow_redirects
+                )
     except _RetryableStatus as exc:
         raise GitHubUnavailable(f"{exc} (gave up after {tries} attempts)") from exc
     except _TooLarge as exc:
@@ -97,10 +101,15 @@ async def exchange(
 
 
 async def _once(
-    http: httpx.AsyncClient, request: httpx.Request, max_bytes: int | None, *, retry_status: bool
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    max_bytes: int | None,
+    *,
+    retry_status: bool,
+    redirects: bool = True,
 ) -> tuple[httpx.Response, bytes]:
     """Send once and read the body; raise on a 5xx worth retrying."""
-    response = await http.send(request, stream=True)
+    response = await http.send(request, stream=True, follow_redirects=redirects)
     try:
         body = await _read(response, max_bytes)
     finally:

@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 
 import httpx
 import msgspec
+import stamina
 
 from grimoire.errors import GitHubRejected, GitHubUnavailable
+from grimoire.github.actions import JobLog, read_tail
 from grimoire.github.auth import AppAuth, InstallationToken, TokenAuth, utc_now
 from grimoire.github.exchange import NO_RETRY, RetryPolicy, exchange
 from grimoire.github.http import JSON_MEDIA_TYPE
@@ -116,21 +118,28 @@ class Requester:
         json: object = None,
         accept: str = JSON_MEDIA_TYPE,
         diff: bool = False,
+        follow_redirects: bool = True,
     ) -> tuple[httpx.Response, bytes]:
-        """Send one authenticated API request and return the successful answer and its body."""
+        """Send one authenticated API request and return the successful answer and its body.
+
+        ``follow_redirects=False``: a 3xx answer is returned as it is, for the caller to follow
+        (without the token) where it leads.
+        """
         content = None if json is None else msgspec.json.encode(json)
         send_kwargs: dict[str, Any] = {
             "params": params,
             "content": content,
             "accept": accept,
             "max_bytes": self._max_diff_bytes if diff else None,
+            "follow_redirects": follow_redirects,
         }
         if method in WRITE_METHODS:
             async with self._pacer.turn(self._lane(installation_id)):
                 response, body = await self._authorized(method, url, installation_id, send_kwargs)
         else:
             response, body = await self._authorized(method, url, installation_id, send_kwargs)
-        check_response(response, body, now=self.now(), diff=diff)
+        if not (300 <= response.status_code < 400 and not follow_redirects):
+            check_response(response, body, now=self.now(), diff=diff)
         return response, body
 
     def _lane(self, installation_id: int | None) -> Hashable:
@@ -188,6 +197,7 @@ class Requester:
         idempotent: bool | None = None,
         policy: RetryPolicy | None = None,
         http_timeout: httpx.Timeout | None = None,
+        follow_redirects: bool = True,
     ) -> tuple[httpx.Response, bytes]:
         """Send one request, retrying transient failures; return the last answer, any status."""
         request = self._build(method, url, authorization, params, content, accept, http_timeout)
@@ -197,7 +207,47 @@ class Requester:
             policy=policy or self._retry,
             idempotent=idempotent if idempotent is not None else method != "POST",
             max_bytes=max_bytes,
+            follow_redirects=follow_redirects,
         )
+
+    async def download(
+        self, url: str, *, max_bytes: int, policy: RetryPolicy | None = None
+    ) -> JobLog:
+        """Stream a pre-signed URL GitHub redirected to, with no credentials, keeping the tail.
+
+        The URL is signed for this download alone: no token, and only the client's default
+        headers (User-Agent) go with it. Transient failures are retried like API requests.
+        """
+        request = self._http.build_request("GET", url, headers={"Accept": "*/*"})
+        request.headers.pop("X-GitHub-Api-Version", None)
+        try:
+            async for attempt in stamina.retry_context(
+                on=(httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError),
+                attempts=(policy or self._retry).attempts,
+                timeout=(policy or self._retry).timeout,
+                wait_initial=(policy or self._retry).wait_initial,
+                wait_max=(policy or self._retry).wait_max,
+                wait_jitter=(policy or self._retry).wait_jitter,
+            ):
+                with attempt:
+                    return await self._download_once(request, max_bytes)
+        except httpx.RequestError as exc:
+            raise GitHubUnavailable(
+                f"the log storage at {request.url.host} is unreachable: {type(exc).__name__} {exc}"
+            ) from exc
+        raise AssertionError("unreachable: stamina either returns or raises")
+
+    async def _download_once(self, request: httpx.Request, max_bytes: int) -> JobLog:
+        response = await self._http.send(request, stream=True, follow_redirects=False)
+        try:
+            if response.status_code != 200:
+                await response.aread()
+                raise GitHubUnavailable(
+                    f"the log storage at {request.url.host} answered {response.status_code}"
+                )
+            return await read_tail(response, max_bytes=max_bytes)
+        finally:
+            await response.aclose()
 
     def _build(
         self,
