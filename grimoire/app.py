@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -36,6 +37,7 @@ from grimoire.storage.db import (
 from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, deliveries, health, match, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
+from grimoire.web.requestids import RequestIds
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
 from grimoire.worker import run_workers
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, *, server: bool = False) -> Sta
     return Starlette(
         routes=build_routes(),
         lifespan=lifespan,
+        middleware=[Middleware(RequestIds)],
         exception_handlers={
             GrimoireError: handle_grimoire_error,
             HTTPException: handle_http_exception,
@@ -97,7 +100,7 @@ def build_routes() -> list[BaseRoute]:
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     """Build the resources a running service holds, and release them on the way out."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     engine = create_engine(settings.database_url)
     sessions = create_sessions(engine)
     http = create_http_client(base_url=settings.github_api_url)

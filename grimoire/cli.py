@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_environ()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         command: Callable[[argparse.Namespace, Settings], int] = args.command
         return command(args, settings)
     except ConfigError as exc:

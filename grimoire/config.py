@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from starlette.config import Config
 
 from grimoire.errors import ConfigError
+from grimoire.logs import LogFormat
 
 AppEnv = Literal["development", "production", "test"]
 ReportMode = Literal["comment", "check", "both", "none"]
@@ -51,6 +52,7 @@ class Settings:
     client_api_token: str | None = field(default=None, repr=False)
     app_env: AppEnv = "development"
     log_level: str = "INFO"
+    log_format: LogFormat = "text"
     worker_concurrency: int = 2
     delivery_max_attempts: int = 8
     job_lease_seconds: int = 300
@@ -115,6 +117,7 @@ class Settings:
             client_api_token=read.text("GRIMOIRE_API_TOKEN"),
             app_env=cast(AppEnv, read.choice("APP_ENV", "development", get_args(AppEnv))),
             log_level=read.choice("LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
+            log_format=cast(LogFormat, read.choice("LOG_FORMAT", "text", get_args(LogFormat))),
             worker_concurrency=read.number("WORKER_CONCURRENCY", 2, minimum=0),
             delivery_max_attempts=read.number("DELIVERY_MAX_ATTEMPTS", 8, minimum=1),
             job_lease_seconds=read.number("JOB_LEASE_SECONDS", 300, minimum=5),

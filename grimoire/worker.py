@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from grimoire.errors import GitHubRateLimited, GitHubRejected
+from grimoire.logs import logging_delivery
 from grimoire.resources import Resources
 from grimoire.storage import deliveries
 from grimoire.storage.db import is_database_outage
@@ -88,6 +89,11 @@ async def claim(res: Resources) -> Job | None:
 
 async def run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
     """Run the pipeline on one claimed job and record what happened."""
+    with logging_delivery(job.id):
+        await _run_job(res, job, pipeline)
+
+
+async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
     if job.attempts > res.settings.delivery_max_attempts:
         # Claimed again after its lease expired that many times: its process keeps dying on it.
         await _settle(

@@ -77,8 +77,11 @@ def free_port() -> int:
 class Service:
     """``grimoire serve`` as a subprocess that can be killed and started again on one port."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, *, args: tuple[str, ...] = ("--no-access-log",)
+    ) -> None:
         self.env = env
+        self.args = args
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -94,7 +97,7 @@ class Service:
                 "serve",
                 "--port",
                 str(self.port),
-                "--no-access-log",
+                *self.args,
                 env=self.env,
                 cwd=self.workdir,  # no stray .env file
                 stdout=log,
