@@ -35,7 +35,7 @@ from grimoire.storage.db import (
     sqlite_file_engine,
 )
 from grimoire.storage.intake import IntakeWriter
-from grimoire.web import analyses, deliveries, health, match, spells, webhook
+from grimoire.web import analyses, deliveries, health, match, pages, spells, webhook
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.requestids import RequestIds
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
@@ -94,6 +94,7 @@ def build_routes() -> list[BaseRoute]:
         Route("/openapi.json", openapi_json, include_in_schema=False),
         Route("/docs", docs_page, include_in_schema=False),
         Mount("/docs/static", StaticFiles(directory=_STATIC / "swagger-ui"), name="docs_static"),
+        *pages.routes,
     ]
 
 

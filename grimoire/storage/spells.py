@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grimoire.errors import SpellNotFound
@@ -17,12 +18,54 @@ MAX_ID = 2**31 - 1
 
 
 async def list_spells(
-    session: AsyncSession, *, skip: int, limit: int
+    session: AsyncSession,
+    *,
+    skip: int,
+    limit: int,
+    search: SpellSearch | None = None,
 ) -> tuple[Sequence[Spell], int]:
-    """Return one page of spells in id order, and how many spells there are in all."""
-    total = await session.scalar(select(func.count()).select_from(Spell))
-    page = await session.scalars(select(Spell).order_by(Spell.id).offset(skip).limit(limit))
+    """Return one page of the spells that fit the search, in id order, and how many fit in all."""
+    conditions = search_conditions(search or SpellSearch())
+    total = await session.scalar(select(func.count()).select_from(Spell).where(*conditions))
+    page = await session.scalars(
+        select(Spell).where(*conditions).order_by(Spell.id).offset(skip).limit(limit)
+    )
     return page.all(), total or 0
+
+
+async def count_spells(session: AsyncSession) -> int:
+    """Return how many spells there are."""
+    return await session.scalar(select(func.count()).select_from(Spell)) or 0
+
+
+@dataclass(frozen=True)
+class SpellSearch:
+    """A spellbook search; unset (or blank) filters match every spell.
+
+    ``words``: every word must appear (any case) in the title, description, error type or tags.
+    ``error_type``: equal, ignoring case. ``tag``: one of the spell's comma-separated tags,
+    ignoring case and spaces.
+    """
+
+    words: str | None = None
+    error_type: str | None = None
+    tag: str | None = None
+
+
+def search_conditions(search: SpellSearch) -> list[ColumnElement[bool]]:
+    """Return the SQL conditions of a spellbook search (the same on SQLite and PostgreSQL)."""
+    conditions: list[ColumnElement[bool]] = []
+    fields = (Spell.title, Spell.description, Spell.error_type, func.coalesce(Spell.tags, ""))
+    for word in (search.words or "").lower().split():
+        # autoescape: a % or _ typed in the search box is a character, not a wildcard.
+        conditions.append(or_(*(func.lower(f).contains(word, autoescape=True) for f in fields)))
+    if search.error_type and search.error_type.strip():
+        conditions.append(func.lower(Spell.error_type) == search.error_type.strip().lower())
+    if search.tag and (wanted := "".join(search.tag.lower().split())):
+        # ",a,b," contains ",b,": whole tags only, so "py" does not find "python".
+        tags = literal(",") + func.replace(func.lower(func.coalesce(Spell.tags, "")), " ", "")
+        conditions.append((tags + ",").contains(f",{wanted},", autoescape=True))
+    return conditions
 
 
 async def get_spell(session: AsyncSession, spell_id: int) -> Spell:

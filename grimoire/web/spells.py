@@ -16,18 +16,32 @@ from grimoire.resources import resources
 from grimoire.storage import spells as storage
 from grimoire.storage.tables import Spell
 from grimoire.web.bodies import read_body
-from grimoire.web.openapi import ApiRoute, Operation, Reply
-from grimoire.web.pagination import PAGE_PARAMS, parse_page
+from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
+from grimoire.web.pagination import PAGE_PARAMS, TEXT_SCHEMA, parse_page, query_text, raise_if_any
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut, decode_json, validate
 
 
 async def list_spells(request: Request) -> Response:
-    page = parse_page(request)
+    errors: list[FieldError] = []
+    page = parse_page(request, errors)
+    search = parse_search(request, errors)
+    raise_if_any(errors)
     async with resources(request).readers() as session:
-        spells, total = await storage.list_spells(session, skip=page.skip, limit=page.limit)
+        spells, total = await storage.list_spells(
+            session, skip=page.skip, limit=page.limit, search=search
+        )
         body = [spell_out(spell) for spell in spells]
     return JSONResponse(body, headers={"X-Total-Count": str(total)})
+
+
+def parse_search(request: Request, errors: list[FieldError]) -> storage.SpellSearch:
+    """Read the spellbook search (``q``, ``error_type``, ``tag``) from the query string."""
+    return storage.SpellSearch(
+        words=query_text(request, "q", errors=errors),
+        error_type=query_text(request, "error_type", errors=errors),
+        tag=query_text(request, "tag", errors=errors),
+    )
 
 
 async def get_spell(request: Request) -> Response:
@@ -99,6 +113,15 @@ def spell_out(spell: Spell) -> SpellOut:
 
 
 _NOT_FOUND = Reply("No spell has this id.", ErrorBody)
+SEARCH_PARAMS = (
+    Param(
+        "q",
+        TEXT_SCHEMA,
+        "Words that must all appear (any case) in the title, description, error type or tags.",
+    ),
+    Param("error_type", TEXT_SCHEMA, "Only spells of this error type (any case)."),
+    Param("tag", TEXT_SCHEMA, "Only spells with this tag (any case)."),
+)
 
 routes = [
     ApiRoute(
@@ -108,14 +131,14 @@ routes = [
             "GET": (
                 list_spells,
                 Operation(
-                    summary="List spells in id order",
+                    summary="List or search spells, in id order",
                     tag="spells",
-                    params=PAGE_PARAMS,
+                    params=(*PAGE_PARAMS, *SEARCH_PARAMS),
                     responses={
                         200: Reply(
-                            "One page of spells.",
+                            "One page of the spells that fit the search.",
                             list[SpellOut],
-                            headers={"X-Total-Count": "How many spells there are in all."},
+                            headers={"X-Total-Count": "How many spells fit the search in all."},
                         )
                     },
                 ),

@@ -1,0 +1,21 @@
+"""Server-rendered pages for people: the spellbook, what was found, what came in.
+
+Each module serves one part; ``routes`` is the one list the app registers. Templates and the
+stylesheet live beside this file, so they ship in the wheel. No page needs JavaScript.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from grimoire.web.pages import spellbook
+
+_STATIC = Path(__file__).parent / "static"
+
+routes: list[BaseRoute] = [
+    Route("/spells", spellbook.spell_list, methods=["GET"], name="page_spells"),
+    Mount("/static", StaticFiles(directory=_STATIC), name="page_static"),
+]
