@@ -40,7 +40,7 @@ async def api(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def titles(api: httpx.AsyncClient, **params: Any) -> tuple[list[str], str]:
-    response = await api.get("/api/spells", params=params)
+    response = await api.get("/api/spells", params=params, headers=AUTH)
     assert response.status_code == 200, response.text
     return [spell["title"] for spell in response.json()], response.headers["x-total-count"]
 
@@ -79,6 +79,7 @@ async def test_filters_combine_with_paging(api: httpx.AsyncClient) -> None:
 
 
 async def test_bad_search_parameters_are_named(api: httpx.AsyncClient) -> None:
-    response = await api.get("/api/spells", params={"q": "x" * 256, "tag": "a\x00", "limit": 0})
+    params = {"q": "x" * 256, "tag": "a\x00", "limit": 0}
+    response = await api.get("/api/spells", params=params, headers=AUTH)
     assert_error(response, 422, "VALIDATION_ERROR")
     assert error_paths(response) == {"query.q", "query.tag", "query.limit"}

@@ -11,11 +11,14 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from grimoire.web.pages import spellbook
+from grimoire.web.pages import signin, spellbook
 
 _STATIC = Path(__file__).parent / "static"
 
 routes: list[BaseRoute] = [
+    Route("/signin", signin.sign_in_form, methods=["GET"], name="page_signin_form"),
+    Route("/signin", signin.sign_in, methods=["POST"], name="page_signin"),
+    Route("/signout", signin.sign_out, methods=["POST"], name="page_signout"),
     Route("/spells", spellbook.spell_list, methods=["GET"], name="page_spells"),
     Mount("/static", StaticFiles(directory=_STATIC), name="page_static"),
 ]

@@ -7,7 +7,8 @@ send it). Every form also carries a CSRF token that must equal the ``grimoire_cs
 (double submit): a page of another site cannot read that cookie, so it cannot forge the field.
 
 Without ``API_TOKEN`` the API takes writes from anyone, and so do the pages: there is nothing to
-sign in to. Reads follow the API: public unless the access settings protect them.
+sign in to. Reads follow the API (``grimoire.web.auth``): with API_TOKEN set, only the groups
+API_PUBLIC_READS names are readable without signing in.
 """
 
 from __future__ import annotations
@@ -81,13 +82,14 @@ def needs_sign_in(request: Request) -> bool:
     return bool(resources(request).settings.api_token)
 
 
-def can_read(request: Request) -> bool:
-    """Tell whether this visitor may read the pages: reads follow the API's access settings.
+def can_read(request: Request, group: str) -> bool:
+    """Tell whether this visitor may read pages showing ``group`` (an /api/* group).
 
-    Today the API answers every read without a token (API_TOKEN protects writes), so the pages
-    do too.
+    The same rule as the API's: open without API_TOKEN; with it, open for the groups that
+    API_PUBLIC_READS names, and for everything else only once signed in.
     """
-    return True
+    settings = resources(request).settings
+    return not settings.api_token or group in settings.api_public_reads or signed_in(request)
 
 
 def csrf_token(request: Request) -> str:

@@ -64,31 +64,40 @@ def render(
     return response
 
 
-def page(handler: Handler) -> Handler:
-    """Wrap a page handler: HTML error pages, read access, sign-in redirects, CSRF refusals."""
+def page(group: str | None) -> Callable[[Handler], Handler]:
+    """Wrap a page handler showing ``group`` (an /api/* group, or ``None`` for open pages):
+    read access as the API has it, HTML error pages, sign-in redirects, CSRF refusals."""
 
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            if not access.can_read(request):
-                raise Unauthorized("sign in to read this page")
-            return await handler(request)
-        except NotFound as exc:
-            context = {"title": "Not found", "detail": exc.detail}
-            return render(request, "error.html", context, status_code=404)
-        except Unauthorized:
-            return sign_in_redirect(request)
-        except access.CsrfRejected as exc:
-            context = {"title": "Refused", "detail": str(exc)}
-            return render(request, "error.html", context, status_code=403)
-        except InvalidPayload as exc:
-            context = {"title": "Bad request", "detail": exc.detail}
-            return render(request, "error.html", context, status_code=400)
-        except PayloadTooLarge as exc:
-            context = {"title": "Too large", "detail": exc.detail}
-            return render(request, "error.html", context, status_code=413)
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(request: Request) -> Response:
+            return await _guarded(handler, group, request)
 
-    return wrapped
+        return guarded
+
+    return decorate
+
+
+async def _guarded(handler: Handler, group: str | None, request: Request) -> Response:
+    try:
+        if group is not None and not access.can_read(request, group):
+            raise Unauthorized("sign in to read this page")
+        return await handler(request)
+    except NotFound as exc:
+        return error_page(request, 404, "Not found", exc.detail)
+    except Unauthorized:
+        return sign_in_redirect(request)
+    except access.CsrfRejected as exc:
+        return error_page(request, 403, "Refused", str(exc))
+    except InvalidPayload as exc:
+        return error_page(request, 400, "Bad request", exc.detail)
+    except PayloadTooLarge as exc:
+        return error_page(request, 413, "Too large", exc.detail)
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """Render an error for people."""
+    return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
 
 
 def sign_in_redirect(request: Request) -> Response:

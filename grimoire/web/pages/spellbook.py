@@ -58,7 +58,7 @@ def search_of(request: Request) -> SpellSearch:
     )
 
 
-@page
+@page("spells")
 async def spell_list(request: Request) -> Response:
     search = search_of(request)
     number = page_number(request)

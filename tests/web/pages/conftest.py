@@ -90,3 +90,18 @@ async def page(browser: Any, site: Site) -> AsyncIterator[Any]:
     tab.set_default_timeout(10_000)
     yield tab
     await context.close()
+
+
+async def sign_in(tab: Any, *, token: str = API_TOKEN, then: str = "/") -> None:
+    """Sign in through the form, as a person would."""
+    await tab.goto("/signin?next=" + then)
+    await tab.get_by_label("API token").fill(token)
+    await tab.get_by_role("button", name="Sign in").click()
+    await tab.wait_for_load_state()
+
+
+@pytest.fixture
+async def curator(page: Any) -> Any:
+    """A browser tab signed in with the API token."""
+    await sign_in(page)
+    return page

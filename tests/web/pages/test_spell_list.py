@@ -29,7 +29,8 @@ async def add(site: Site, **fields: Any) -> int:
     return spell_id
 
 
-async def test_an_empty_spellbook_says_how_to_seed_it(page: Any) -> None:
+async def test_an_empty_spellbook_says_how_to_seed_it(curator: Any) -> None:
+    page = curator
     await page.goto("/spells")
     assert await page.title() == "Spellbook · Grimoire Engine"
     empty = page.locator("section.empty")
@@ -37,7 +38,8 @@ async def test_an_empty_spellbook_says_how_to_seed_it(page: Any) -> None:
     assert "grimoire spells seed" in await empty.inner_text()
 
 
-async def test_search_by_words_type_and_tag_then_page(page: Any, site: Site) -> None:
+async def test_search_by_words_type_and_tag_then_page(curator: Any, site: Site) -> None:
+    page = curator
     for n in range(1, 31):
         await add(site, **spell(n))
     special = await add(
