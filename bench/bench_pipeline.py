@@ -64,7 +64,7 @@ from grimoire.core.findings import MAX_FINDINGS, find_errors  # noqa: E402
 from grimoire.core.matching import Spellbook, compile_spellbook, rank_spells  # noqa: E402
 from grimoire.core.signature import sign  # noqa: E402
 from grimoire.pipeline import save, start  # noqa: E402
-from grimoire.storage.deliveries import Job  # noqa: E402
+from grimoire.sources import PullJob, Reading  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.fixtures import WEBHOOKS  # noqa: E402
 from tests.servers import serve  # noqa: E402
@@ -476,10 +476,9 @@ async def stages(result: Result, database: Path, github_url: str, token: str) ->
         log_level="WARNING",
     )
     # Re-run the first measured delivery (the analysis row must point at a real delivery).
-    job = Job(
-        id=analysis["delivery_id"], event="pull_request", action="synchronize", repository=REPO,
-        pr_number=2, head_sha=analysis["head_sha"], base_sha=None, installation_id=None,
-        attempts=1, received_at=datetime.now(UTC),
+    job = PullJob(
+        id=analysis["delivery_id"], repository=REPO, pr_number=2, head_sha=analysis["head_sha"],
+        base_sha=None, installation_id=None, attempts=1, received_at=datetime.now(UTC),
     )  # fmt: skip
     timings: dict[str, list[float]] = {}
     async with open_resources(settings) as res:
@@ -512,7 +511,8 @@ async def stages(result: Result, database: Path, github_url: str, token: str) ->
             findings, capped = find_errors(parsed.files, book)  # both again, for the findings
             clock = time.perf_counter()
             analysis_id = await start(res, job)
-            await save(res, analysis_id, parsed, findings, capped=capped, source=case.source)
+            reading = Reading(files=parsed.files, problems=parsed.errors, how=case.source)
+            await save(res, analysis_id, reading, findings, capped=capped)
             lap("store")
     result.cold_stages = {name: values[0] for name, values in timings.items()}
     result.stages = {name: statistics.median(values[1:]) for name, values in timings.items()}

@@ -26,6 +26,15 @@ FindingsConclusion = Literal["neutral", "failure"]
 
 API_GROUPS = ("spells", "match", "deliveries", "analyses")
 """The /api/* groups (the path segment after /api/); API_PUBLIC_READS names some of them."""
+
+# The channels (grimoire.channels) each REPORT_MODE turns on.
+REPORT_MODE_CHANNELS: Mapping[ReportMode, frozenset[str]] = {
+    "comment": frozenset({"comment"}),
+    "check": frozenset({"check_run"}),
+    "both": frozenset({"check_run", "comment"}),
+    "none": frozenset(),
+}
+
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -90,9 +99,26 @@ class Settings:
         )
 
     @property
-    def is_sqlite(self) -> bool:
-        """Whether the database is the embedded SQLite engine."""
-        return self.database_url.startswith("sqlite")
+    def has_app(self) -> bool:
+        """Whether Grimoire authenticates as a GitHub App (which may create check runs)."""
+        return self.github_app_id is not None and self.github_app_private_key is not None
+
+    @property
+    def effective_report_mode(self) -> ReportMode:
+        """How analyses are reported: ``REPORT_MODE``, else what the credentials allow.
+
+        Default: ``both`` as a GitHub App, ``comment`` with a token, ``none`` without credentials.
+        """
+        if self.report_mode is not None:
+            return self.report_mode
+        if self.has_app:
+            return "both"
+        return "comment" if self.github_api_token else "none"
+
+    @property
+    def report_channels(self) -> frozenset[str]:
+        """The names of the channels that report analyses (see ``grimoire.channels``)."""
+        return REPORT_MODE_CHANNELS[self.effective_report_mode]
 
     @classmethod
     def from_environ(
@@ -135,8 +161,8 @@ class Settings:
 
 def _check_report_mode(settings: Settings) -> None:
     """Refuse a REPORT_MODE the credentials cannot serve (the default always can)."""
-    app = settings.github_app_id is not None and settings.github_app_private_key is not None
-    if settings.report_mode in ("check", "both") and not app:
+    app = settings.has_app
+    if "check_run" in REPORT_MODE_CHANNELS[settings.report_mode or "none"] and not app:
         # https://docs.github.com/en/rest/checks/runs#create-a-check-run: only GitHub Apps may.
         raise ConfigError(
             f"REPORT_MODE={settings.report_mode} needs a GitHub App (GITHUB_APP_ID and "

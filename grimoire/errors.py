@@ -17,6 +17,7 @@ The tree::
     ├── PayloadTooLarge               (413)
     ├── ValidationFailed              the body or query fails its schema (422), ``errors`` by field
     │   └── InvalidSpell              a spell fails a rule beyond its schema (RE2, its examples)
+    ├── UnusableJob                   a queued delivery lacks what its source needs (final)
     ├── ServiceUnavailable            (503)
     │   ├── WebhookNotConfigured      no webhook secret is set
     │   └── DatabaseUnavailable
@@ -129,6 +130,12 @@ class ValidationFailed(GrimoireError):
 
 class InvalidSpell(ValidationFailed):
     error_code = "INVALID_SPELL"
+
+
+class UnusableJob(GrimoireError):
+    """A job that no attempt can run: no source reads it, or it lacks a field its source needs."""
+
+    error_code = "UNUSABLE_JOB"
 
 
 class ServiceUnavailable(GrimoireError):

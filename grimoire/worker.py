@@ -16,7 +16,8 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from grimoire.errors import GitHubRateLimited, GitHubRejected
+from grimoire.core.failures import failure_outcome
+from grimoire.errors import GitHubRateLimited, GrimoireError
 from grimoire.logs import logging_delivery
 from grimoire.resources import Resources
 from grimoire.storage import deliveries
@@ -106,12 +107,6 @@ async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
     except asyncio.CancelledError:
         await asyncio.shield(_release(res, job))
         raise
-    except GitHubRateLimited as exc:
-        log.info("job %s rate limited until %s", job.id, exc.retry_at.isoformat())
-        await _retry(res, job, at=exc.retry_at, error=exc.detail, count_attempt=False)
-    except GitHubRejected as exc:
-        log.warning("job %s failed for good: %s", job.id, exc.detail)
-        await _settle(res, deliveries.fail_job, job, error=exc.detail)
     except Exception as exc:
         await _handle_failure(res, job, exc)
     else:
@@ -123,8 +118,20 @@ async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
 
 
 async def _handle_failure(res: Resources, job: Job, exc: Exception) -> None:
+    """Wait out a rate limit, retry after a backoff, or fail for good (``failure_outcome``)."""
+    outcome = failure_outcome(
+        exc, attempts=job.attempts, max_attempts=res.settings.delivery_max_attempts
+    )
+    if isinstance(exc, GitHubRateLimited) and outcome == "wait":
+        log.info("job %s rate limited until %s", job.id, exc.retry_at.isoformat())
+        await _retry(res, job, at=exc.retry_at, error=exc.detail, count_attempt=False)
+        return
+    if isinstance(exc, GrimoireError) and outcome == "refused":
+        log.warning("job %s failed for good: %s", job.id, exc.detail)
+        await _settle(res, deliveries.fail_job, job, error=exc.detail)
+        return
     error = f"{type(exc).__name__}: {exc}"
-    if job.attempts >= res.settings.delivery_max_attempts:
+    if outcome == "exhausted":
         log.error("job %s failed after %d attempts", job.id, job.attempts, exc_info=exc)
         await _settle(res, deliveries.fail_job, job, error=error)
         return

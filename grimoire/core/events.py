@@ -13,8 +13,6 @@ import msgspec
 
 from grimoire.errors import InvalidPayload
 
-ANALYSED_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
-
 # Bounds that hold for every real payload, so that stored columns never overflow.
 _Name = Annotated[str, msgspec.Meta(max_length=255)]
 _Action = Annotated[str, msgspec.Meta(max_length=100)]
@@ -107,11 +105,6 @@ def form_payload(body: bytes) -> bytes:
             "a form-encoded delivery carries its JSON in a payload field, and this one has none"
         )
     return payload[0].encode()
-
-
-def wants_analysis(delivery: Delivery) -> bool:
-    """Return whether a delivery asks for a pull-request analysis."""
-    return delivery.event == "pull_request" and delivery.action in ANALYSED_ACTIONS
 
 
 def _pull_request(payload: _PullRequestEvent) -> Delivery:

@@ -1,8 +1,8 @@
 """POST /webhook: signed GitHub deliveries in, durably queued, acknowledged within milliseconds.
 
-Intake: read at most 25 MiB → verify the signature over the raw bytes → decode the few fields we
-use → commit the delivery → 202. GitHub waits at most 10 seconds and never retries on its own, so
-nothing slow happens here: the worker does the rest.
+Intake: read at most 25 MiB → verify the signature over the raw bytes → decide (queue, ignore or
+refuse: ``grimoire.core.intake``) → commit the delivery → 202. GitHub waits at most 10 seconds
+and never retries on its own, so nothing slow happens here: the worker does the rest.
 https://docs.github.com/en/webhooks/using-webhooks/best-practices-for-using-webhooks
 """
 
@@ -14,10 +14,11 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.core.events import Delivery, decode_delivery, form_payload, wants_analysis
+from grimoire.core.intake import decide_intake
 from grimoire.core.signature import verify_signature
 from grimoire.errors import InvalidPayload, InvalidSignature, WebhookNotConfigured
-from grimoire.resources import Resources, resources
+from grimoire.resources import resources
+from grimoire.sources import EVENT_TABLE
 from grimoire.storage.deliveries import Arrival
 from grimoire.web.bodies import read_body
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
@@ -53,11 +54,18 @@ async def receive_webhook(request: Request) -> Response:
         required_header(request, "x-github-event"),
         required_header(request, "x-github-delivery"),
     )
-    if _media_type(request) == "application/x-www-form-urlencoded":
-        body = await form_or_record(res, delivery_id, event, body)
-    info = await decode_or_record(res, delivery_id, event, body)
-    status: Literal["queued", "ignored"] = "queued" if wants_analysis(info) else "ignored"
-    outcome = await res.intake.record(Arrival(delivery_id, info, body, status))
+    form = _media_type(request) == "application/x-www-form-urlencoded"
+    decision = decide_intake(event, body, form=form, queued=EVENT_TABLE.keys())
+    if decision.verdict == "refuse":
+        # Authenticated but unusable: recorded as failed, so the redelivery can be told apart.
+        reason = decision.reason or "the payload is unusable"
+        await res.intake.record(
+            Arrival(delivery_id, decision.delivery, decision.payload, "failed", reason)
+        )
+        raise InvalidPayload(reason)
+    status: Literal["queued", "ignored"] = "queued" if decision.verdict == "queue" else "ignored"
+    arrival = Arrival(delivery_id, decision.delivery, decision.payload, status)
+    outcome = await res.intake.record(arrival)
     if outcome in ("queued", "requeued"):
         res.jobs_ready.set()
         return ack(202, "queued", delivery_id, event)
@@ -88,30 +96,6 @@ def required_header(request: Request, name: str) -> str:
     if len(value) > _MAX_HEADER or not value.isprintable():
         raise InvalidPayload(f"the {name} header is not a valid value")
     return value
-
-
-async def decode_or_record(res: Resources, delivery_id: str, event: str, body: bytes) -> Delivery:
-    """Decode the payload; an authenticated but unusable one is recorded as failed, then 400."""
-    try:
-        return decode_delivery(event, body)
-    except InvalidPayload as exc:
-        await _record_failure(res, delivery_id, event, body, exc)
-        raise
-
-
-async def form_or_record(res: Resources, delivery_id: str, event: str, body: bytes) -> bytes:
-    """Return the JSON a form-encoded delivery carries (then stored), or record why not."""
-    try:
-        return form_payload(body)
-    except InvalidPayload as exc:
-        await _record_failure(res, delivery_id, event, body, exc)
-        raise
-
-
-async def _record_failure(
-    res: Resources, delivery_id: str, event: str, body: bytes, exc: InvalidPayload
-) -> None:
-    await res.intake.record(Arrival(delivery_id, Delivery(event=event), body, "failed", exc.detail))
 
 
 def _media_type(request: Request) -> str:

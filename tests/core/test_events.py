@@ -12,14 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grimoire.core.events import (
-    ANALYSED_ACTIONS,
-    Delivery,
-    decode_delivery,
-    form_payload,
-    wants_analysis,
-)
+from grimoire.core.events import Delivery, decode_delivery, form_payload
+from grimoire.core.intake import decide_intake
 from grimoire.errors import InvalidPayload
+from grimoire.sources import EVENT_TABLE
+from grimoire.sources.pull_diff import ACTIONS as ANALYSED_ACTIONS
 from tests.fixtures import WEBHOOKS
 
 FIXTURES = WEBHOOKS
@@ -123,9 +120,11 @@ def expected_delivery(event: str, payload: dict[str, Any]) -> Delivery:
 def test_pull_request_fields_are_exactly_the_payloads(
     payload: dict[str, Any], ascii_only: bool
 ) -> None:
-    delivery = decode_delivery("pull_request", encode(payload, ascii_only=ascii_only))
+    body = encode(payload, ascii_only=ascii_only)
+    delivery = decode_delivery("pull_request", body)
     assert delivery == expected_delivery("pull_request", payload)
-    assert wants_analysis(delivery) is (payload["action"] in ANALYSED_ACTIONS)
+    verdict = decide_intake("pull_request", body, form=False, queued=EVENT_TABLE.keys()).verdict
+    assert verdict == ("queue" if payload["action"] in ANALYSED_ACTIONS else "ignore")
 
 
 # Property: any other event decodes leniently: whatever is present of action, repository,
@@ -147,9 +146,9 @@ def test_other_events_decode_leniently(
     for key, value in (known | {"sender": sender}).items():
         if value is not ...:
             payload[key] = value
-    delivery = decode_delivery(event, encode(payload))
-    assert delivery == expected_delivery(event, payload)
-    assert not wants_analysis(delivery)
+    body = encode(payload)
+    assert decode_delivery(event, body) == expected_delivery(event, payload)
+    assert decide_intake(event, body, form=False, queued=EVENT_TABLE.keys()).verdict == "ignore"
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -256,14 +255,6 @@ def test_json_that_is_not_an_object_is_invalid(event: str, body: bytes) -> None:
 def test_an_empty_object_is_enough_for_other_events() -> None:
     assert decode_delivery("push", b"{}") == Delivery(event="push")
     assert decode_delivery("ping", b'{"zen": "Design for failure."}') == Delivery(event="ping")
-
-
-def test_only_pull_request_events_with_analysed_actions_want_analysis() -> None:
-    for action in ANALYSED_ACTIONS:
-        assert wants_analysis(Delivery(event="pull_request", action=action))
-        assert not wants_analysis(Delivery(event="issues", action=action))
-    assert not wants_analysis(Delivery(event="pull_request", action="closed"))
-    assert not wants_analysis(Delivery(event="pull_request"))
 
 
 # -- form-encoded deliveries (content type application/x-www-form-urlencoded) -----------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from grimoire.channels import enabled_channels
 from grimoire.cli import main
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
-from grimoire.reporting import resolve_report_mode
 from tests.fakegithub import app_key_pair
 
 APP = {"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": "set below"}
@@ -33,7 +33,10 @@ def settings(**environ: str) -> Settings:
     ],
 )
 def test_report_mode(environ: dict[str, str], mode: str) -> None:
-    assert resolve_report_mode(settings(**environ)) == mode
+    configured = settings(**environ)
+    assert configured.effective_report_mode == mode
+    names = {"comment": ["comment"], "check": ["check_run"], "both": ["check_run", "comment"]}
+    assert [channel.name for channel in enabled_channels(configured)] == names.get(mode, [])
 
 
 @pytest.mark.parametrize(
