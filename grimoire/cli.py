@@ -1,24 +1,46 @@
 """The ``grimoire`` command: parse arguments, build Settings, call the edge.
 
-serve, worker, db (migrations), spells (seed, import, export), match (explain a CI log).
+serve, worker, db (migrations), spells (seed, import, export), match (explain a CI log). The texts
+``--help`` shows are in ``DESCRIPTION``, ``EPILOG`` and each argument's ``help``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
 import uvicorn
 
-from grimoire import migrations
+import grimoire
+from grimoire import migrations, startup
 from grimoire.cli_spells import add_match_command, add_spells_commands
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
 from grimoire.logs import configure_logging
-from grimoire.storage.db import create_engine
+from grimoire.storage.db import check_reachable, create_engine
+
+log = logging.getLogger("grimoire")
+
+DESCRIPTION = """\
+Grimoire Engine finds the errors in GitHub pull requests and CI logs and answers with the fixes
+your team already knows (spells).
+
+first steps:
+  grimoire serve             start the service on http://127.0.0.1:8000 (API docs at /docs)
+  grimoire spells seed       load the starter spellbook (94 spells) into the database
+  grimoire match build.log   explain the errors in a CI log
+"""
+
+EPILOG = """\
+Settings come from environment variables or a .env file in the working directory:
+DATABASE_URL (default sqlite+aiosqlite:///./grimoire.db), GITHUB_WEBHOOK_SECRET, GITHUB_API_TOKEN
+or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE, API_TOKEN, LOG_LEVEL, ... (see the README).
+Run `grimoire COMMAND --help` for a command's options.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,26 +59,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand."""
-    parser = argparse.ArgumentParser(prog="grimoire", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="grimoire",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"grimoire {grimoire.__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve_cmd = commands.add_parser("serve", help="upgrade the database, then serve HTTP")
-    serve_cmd.add_argument("--host", default="127.0.0.1")
-    serve_cmd.add_argument("--port", type=int, default=8000)
-    serve_cmd.add_argument("--workers", type=int, default=1, help="worker processes")
-    serve_cmd.add_argument("--no-access-log", action="store_true", help="skip per-request logs")
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="start the service (webhook, REST API, job workers)",
+        description="Create or upgrade the database schema, then serve the webhook, the REST "
+        "API and its documentation (/docs), with WORKER_CONCURRENCY job loops in the process.",
+    )
+    serve_cmd.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)"
+    )
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_cmd.add_argument("--workers", type=int, default=1, help="server processes (default: 1)")
+    serve_cmd.add_argument(
+        "--no-access-log", action="store_true", help="do not log a line per request"
+    )
     serve_cmd.set_defaults(command=serve)
 
-    worker_cmd = commands.add_parser("worker", help="process queued deliveries (no HTTP)")
+    worker_cmd = commands.add_parser(
+        "worker",
+        help="process queued pull requests without serving HTTP",
+        description="Run job loops in their own process (beside `grimoire serve` with "
+        "WORKER_CONCURRENCY=0, for instance). SIGTERM lets running jobs finish, then exits.",
+    )
     worker_cmd.add_argument(
-        "--concurrency", type=int, default=None, help="job loops (default: WORKER_CONCURRENCY)"
+        "--concurrency",
+        type=int,
+        default=None,
+        help="job loops (default: WORKER_CONCURRENCY, at least 1)",
     )
     worker_cmd.set_defaults(command=worker)
 
     add_spells_commands(commands)
     add_match_command(commands)
 
-    db_cmd = commands.add_parser("db", help="database schema migrations")
+    db_cmd = commands.add_parser(
+        "db", help="show or change the database schema version (serve upgrades by itself)"
+    )
     db_actions = db_cmd.add_subparsers(required=True, metavar="ACTION")
     up = db_actions.add_parser("upgrade", help="upgrade the schema (default: to the newest)")
     up.add_argument("revision", nargs="?", default="head")
@@ -70,8 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Upgrade the schema, then run uvicorn."""
-    asyncio.run(_migrate(settings, migrations.upgrade, "head"))
+    """Upgrade the schema, say what is starting, then run uvicorn."""
+    spells = asyncio.run(startup.prepare_database(settings))
+    url = f"http://{args.host}:{args.port}"
+    log.info(startup.summary(settings, url=url, spells=spells, processes=max(1, args.workers)))
     options = {
         "host": args.host,
         "port": args.port,
@@ -103,6 +152,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_resources(settings) as res:
+            await check_reachable(res.engine)
             tune_gc()
             await run_workers(res, stop=stop, pipeline=process_job, concurrency=max(1, concurrency))
 
@@ -128,6 +178,7 @@ def db_current(args: argparse.Namespace, settings: Settings) -> int:
     async def current() -> str | None:
         engine = create_engine(settings.database_url)
         try:
+            await check_reachable(engine)
             return await migrations.current_revision(engine)
         finally:
             await engine.dispose()
@@ -140,6 +191,7 @@ def db_current(args: argparse.Namespace, settings: Settings) -> int:
 async def _migrate(settings: Settings, action: Callable[..., object], revision: str) -> None:
     engine = create_engine(settings.database_url)
     try:
+        await check_reachable(engine)
         await action(engine, revision)  # type: ignore[misc]
     finally:
         await engine.dispose()

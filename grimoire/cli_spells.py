@@ -32,7 +32,7 @@ from grimoire.spellbook.sync import (
     import_drafts,
 )
 from grimoire.spellindex import SpellIndex
-from grimoire.storage.db import Sessions, create_engine, create_sessions
+from grimoire.storage.db import Sessions, check_reachable, create_engine, create_sessions
 
 MATCHED, NOTHING_MATCHED, USAGE = 0, 1, 2
 _LOGS = msgspec.json.Decoder(dict[str, list[LogError]])
@@ -200,6 +200,7 @@ async def _database(settings: Settings) -> AsyncIterator[Sessions]:
     """Open the configured database, upgraded to the current schema."""
     engine = create_engine(settings.database_url)
     try:
+        await check_reachable(engine)
         await migrations.upgrade(engine)
         yield create_sessions(engine)
     finally:

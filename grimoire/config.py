@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args, overload
+from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from starlette.config import Config
@@ -74,6 +77,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        _check_url("GITHUB_API_URL", self.github_api_url, example="https://api.github.com")
+        if self.public_url is not None:
+            _check_url("PUBLIC_URL", self.public_url, example="https://grimoire.example.com")
+        _check_github_app(self)
         _check_report_mode(self)
         if self.app_env == "production":
             missing = [
@@ -135,9 +142,7 @@ class Settings:
             github_api_token=read.text("GITHUB_API_TOKEN"),
             github_api_url=(read.text("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
             github_app_id=read.number("GITHUB_APP_ID", None, minimum=1),
-            github_app_private_key=_private_key(
-                read.text("GITHUB_APP_PRIVATE_KEY"), read.text("GITHUB_APP_PRIVATE_KEY_FILE")
-            ),
+            github_app_private_key=_private_key(read),
             api_token=read.text("API_TOKEN"),
             api_public_reads=read.names("API_PUBLIC_READS", API_GROUPS),
             client_api_token=read.text("GRIMOIRE_API_TOKEN"),
@@ -156,6 +161,27 @@ class Settings:
                 read.choice("FINDINGS_CONCLUSION", "neutral", get_args(FindingsConclusion)),
             ),
             public_url=(read.text("PUBLIC_URL") or "").rstrip("/") or None,
+        )
+
+
+def _check_url(name: str, url: str, *, example: str) -> None:
+    """Refuse a URL that has no http(s) scheme or no host: it would fail only when first used."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}={url!r} is not an http(s) URL with a host, e.g. {example}")
+
+
+def _check_github_app(settings: Settings) -> None:
+    """Refuse half a GitHub App: an id without its key, or a key without its id."""
+    has_id = settings.github_app_id is not None
+    if has_id and settings.github_app_private_key is None:
+        raise ConfigError(
+            "GITHUB_APP_ID is set without the App's private key: set GITHUB_APP_PRIVATE_KEY_FILE "
+            "(the .pem file GitHub gave you) or GITHUB_APP_PRIVATE_KEY"
+        )
+    if not has_id and settings.github_app_private_key is not None:
+        raise ConfigError(
+            "a GitHub App private key is set without GITHUB_APP_ID (the App's id, a number)"
         )
 
 
@@ -250,15 +276,33 @@ def normalize_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _private_key(inline: str | None, path: str | None) -> str | None:
-    if inline:
+def _private_key(read: _Reader) -> str | None:
+    """Read the App's key, inline or from its file, and refuse anything but an RSA PEM key."""
+    name, pem = "GITHUB_APP_PRIVATE_KEY", read.text("GITHUB_APP_PRIVATE_KEY")
+    if pem:
         # Environments that cannot hold newlines pass the PEM with literal "\n" sequences.
-        return inline.replace("\\n", "\n")
-    if path:
+        pem = pem.replace("\\n", "\n")
+    elif path := read.text("GITHUB_APP_PRIVATE_KEY_FILE"):
+        name = f"GITHUB_APP_PRIVATE_KEY_FILE={path!r}"
         try:
-            return Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"GITHUB_APP_PRIVATE_KEY_FILE={path!r} cannot be read: {exc}"
-            ) from exc
-    return None
+            pem = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
+            raise ConfigError(f"{name} cannot be read: {reason}") from exc
+    else:
+        return None
+    _check_private_key(name, pem)
+    return pem
+
+
+def _check_private_key(name: str, pem: str) -> None:
+    # The message names the variable but never echoes the key.
+    try:
+        key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{name} is not a PEM private key (expected the text of the .pem file GitHub "
+            "generated, starting with -----BEGIN RSA PRIVATE KEY-----)"
+        ) from exc
+    if not isinstance(key, RSAPrivateKey):
+        raise ConfigError(f"{name} is not an RSA key (GitHub Apps sign with RS256)")

@@ -27,11 +27,25 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(ids)s"
 request_id: ContextVar[str | None] = ContextVar("grimoire_request_id", default=None)
 delivery_id: ContextVar[str | None] = ContextVar("grimoire_delivery_id", default=None)
 
+# Library lines that are chatter for an operator, and the level they need to pass below DEBUG:
+# alembic's "Context impl SQLiteImpl" on every command and httpx's line per request are INFO;
+# stamina logs each scheduled retry as a WARNING that says only "stamina.retry_scheduled" (ours
+# say what failed). At LOG_LEVEL=DEBUG they all pass.
+CHATTY_LIBRARIES = {
+    "alembic": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "stamina": logging.ERROR,
+}
+
 
 def configure_logging(level: str, fmt: LogFormat = "text") -> None:
     """Send log records at ``level`` and above to stderr in ``fmt`` (idempotent)."""
     root = logging.getLogger()
     root.setLevel(level)
+    debug = logging.getLevelName(level) == logging.DEBUG
+    for name, quiet in CHATTY_LIBRARIES.items():
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else quiet)
     formatter = JSONFormatter() if fmt == "json" else logging.Formatter(FORMAT)
     for handler in root.handlers:
         if getattr(handler, "_grimoire", False):

@@ -97,3 +97,48 @@ def test_secrets_stay_out_of_repr() -> None:
     settings = Settings(github_webhook_secret="s3cret", api_token="t0ken")
     assert "s3cret" not in repr(settings)
     assert "t0ken" not in repr(settings)
+
+
+def rsa_pem() -> str:
+    from tests.fakegithub import app_key_pair
+
+    return app_key_pair()[0]
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"GITHUB_APP_ID": "1"}, "GITHUB_APP_ID is set without the App's private key"),
+        ({"GITHUB_APP_PRIVATE_KEY": "x"}, "GITHUB_APP_PRIVATE_KEY is not a PEM private key"),
+        ({"GITHUB_API_URL": "not-a-url"}, "GITHUB_API_URL='not-a-url' is not an http"),
+        ({"GITHUB_API_URL": "ftp://h/api"}, "GITHUB_API_URL='ftp://h/api' is not an http"),
+        ({"PUBLIC_URL": "grimoire.example.com"}, "PUBLIC_URL='grimoire.example.com' is not"),
+        ({"PUBLIC_URL": "https://"}, "PUBLIC_URL='https:' is not an http"),
+    ],
+)
+def test_github_and_url_settings_are_checked(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_environ(environ, env_file=None)
+    assert message in caught.value.detail
+    assert "\n" not in caught.value.detail
+
+
+def test_a_key_without_an_app_id_is_refused() -> None:
+    with pytest.raises(ConfigError, match="without GITHUB_APP_ID"):
+        Settings.from_environ({"GITHUB_APP_PRIVATE_KEY": rsa_pem()}, env_file=None)
+
+
+def test_a_complete_app_and_urls_are_accepted() -> None:
+    settings = Settings.from_environ(
+        {
+            "GITHUB_APP_ID": "1",
+            "GITHUB_APP_PRIVATE_KEY": rsa_pem().replace("\n", "\\n"),
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+            "PUBLIC_URL": "http://127.0.0.1:8000/",
+        },
+        env_file=None,
+    )
+    assert settings.github_app_private_key is not None
+    assert settings.github_app_private_key.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert settings.github_api_url == "https://ghe.example.com/api/v3"
+    assert settings.public_url == "http://127.0.0.1:8000"

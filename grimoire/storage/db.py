@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import Engine, event, make_url, text
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from grimoire.errors import ConfigError
 
 _READ_ONLY = "grimoire_read_only"
 
@@ -77,6 +80,41 @@ async def ping(engine: AsyncEngine) -> None:
     """Run a trivial query; raises when the database is unreachable."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def redacted_url(url: str) -> str:
+    """Return ``url`` with its password replaced by ``***``, fit for logs and messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+CONNECT_TIMEOUT = 30.0
+"""Seconds a command waits for the database at start before giving up."""
+
+
+async def check_reachable(engine: AsyncEngine) -> None:
+    """Open one write transaction, or raise ``ConfigError`` naming DATABASE_URL and the reason.
+
+    Commands call this first, so an unreachable server, a wrong database name or an SQLite path
+    that cannot be opened stop them with one line instead of a driver traceback.
+    """
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT), engine.begin() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        raise ConfigError(
+            f"DATABASE_URL={engine.url.render_as_string(hide_password=True)} "
+            f"cannot be used: {_reason(exc)}"
+        ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer (timed out)"
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if "unable to open database file" in first:
+        first += " (does its directory exist, and may this user write there?)"
+    return first
 
 
 def is_database_outage(exc: BaseException) -> bool:
