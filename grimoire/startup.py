@@ -5,7 +5,6 @@ from __future__ import annotations
 import grimoire
 from grimoire import migrations
 from grimoire.config import Settings
-from grimoire.reporting import resolve_report_mode
 from grimoire.storage.db import check_reachable, create_engine, create_readers, redacted_url
 from grimoire.storage.spells import count_spells
 
@@ -34,7 +33,7 @@ def summary(settings: Settings, *, url: str, spells: int, processes: int) -> str
         (
             f"Grimoire Engine {grimoire.__version__} serving {url} (API docs: {url}/docs)",
             f"database {redacted_url(settings.database_url)}",
-            f"report mode {resolve_report_mode(settings)}",
+            f"report mode {settings.effective_report_mode}",
             f"webhook secret {_is_set(settings.github_webhook_secret)}",
             f"API token {_is_set(settings.api_token)}",
             spellbook,

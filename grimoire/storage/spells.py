@@ -128,8 +128,3 @@ async def changed_since(session: AsyncSession, since: int) -> tuple[int, set[int
         )
     ).all()
     return max((row.id for row in rows), default=since), {row.spell_id for row in rows}
-
-
-async def count_spells(session: AsyncSession) -> int:
-    """Return how many spells the spellbook holds."""
-    return await session.scalar(select(func.count()).select_from(Spell)) or 0
