@@ -25,6 +25,7 @@ from grimoire.github.auth import AppAuth, TokenAuth, build_auth
 from grimoire.github.client import GitHubClient
 from grimoire.github.http import create_http_client
 from grimoire.logs import configure_logging
+from grimoire.metrics import Metrics
 from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.storage.db import (
@@ -36,6 +37,7 @@ from grimoire.storage.db import (
 )
 from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, deliveries, health, match, pages, spells, webhook
+from grimoire.web.metrics import RequestMetrics, metrics_page
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.requestids import RequestIds
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
@@ -68,7 +70,7 @@ def create_app(settings: Settings | None = None, *, server: bool = False) -> Sta
     return Starlette(
         routes=build_routes(),
         lifespan=lifespan,
-        middleware=[Middleware(RequestIds)],
+        middleware=[Middleware(RequestIds), Middleware(RequestMetrics)],
         exception_handlers={
             GrimoireError: handle_grimoire_error,
             HTTPException: handle_http_exception,
@@ -91,6 +93,7 @@ def build_routes() -> list[BaseRoute]:
         *analyses.routes,
         *match.routes,
         *health.routes,
+        Route("/metrics", metrics_page, include_in_schema=False),
         Route("/openapi.json", openapi_json, include_in_schema=False),
         Route("/docs", docs_page, include_in_schema=False),
         Mount("/docs/static", StaticFiles(directory=_STATIC / "swagger-ui"), name="docs_static"),
@@ -104,7 +107,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     configure_logging(settings.log_level, settings.log_format)
     engine = create_engine(settings.database_url)
     sessions = create_sessions(engine)
-    http = create_http_client(base_url=settings.github_api_url)
+    metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
+    http = create_http_client(base_url=settings.github_api_url, on_response=metrics.observe_github)
     intake = IntakeWriter(sessions, file_engine=sqlite_file_engine(settings.database_url))
     try:
         await _check_schema(engine)
@@ -117,6 +121,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 http, auth=github_auth(settings), write_spacing=settings.github_write_spacing
             ),
             intake=intake,
+            metrics=metrics,
         )
     finally:
         await intake.close()

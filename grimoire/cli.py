@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 
 import uvicorn
@@ -96,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="job loops (default: WORKER_CONCURRENCY, at least 1)",
     )
+    worker_cmd.add_argument(
+        "--metrics-port", type=int, default=None, help="serve /metrics on this port (0.0.0.0)"
+    )
     worker_cmd.set_defaults(command=worker)
 
     add_spells_commands(commands)
@@ -129,6 +134,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "proxy_headers": True,
     }
     if args.workers > 1:
+        share_metrics_directory(settings)
         # Several processes need an import string; each reads its settings from the environment.
         uvicorn.run("grimoire.app:app", workers=args.workers, **options)
     else:
@@ -138,8 +144,22 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def share_metrics_directory(settings: Settings) -> None:
+    """Give the server's processes one fresh metrics directory unless the operator named one.
+
+    Without it each process would count alone and a scrape would see whichever answered.
+    prometheus-client reads ``PROMETHEUS_MULTIPROC_DIR`` at import, in each child process.
+    """
+    if settings.prometheus_multiproc_dir:
+        return
+    directory = tempfile.mkdtemp(prefix="grimoire-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
 def worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run job loops until SIGINT or SIGTERM, then drain in-flight jobs and exit."""
+    from prometheus_client import start_http_server
+
     from grimoire.app import open_resources, tune_gc
     from grimoire.pipeline import process_job
     from grimoire.worker import run_workers
@@ -153,6 +173,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
         async with open_resources(settings) as res:
             await check_reachable(res.engine)
+            if args.metrics_port is not None:
+                start_http_server(args.metrics_port, registry=res.metrics.exposed())
             tune_gc()
             await run_workers(res, stop=stop, pipeline=process_job, concurrency=max(1, concurrency))
 

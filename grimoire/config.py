@@ -72,6 +72,9 @@ class Settings:
     report_mode: ReportMode | None = None
     findings_conclusion: FindingsConclusion = "neutral"
     public_url: str | None = None
+    # Set: metrics of every process sharing this directory are summed (prometheus-client reads
+    # the variable itself too, at import, to decide where values are written).
+    prometheus_multiproc_dir: str | None = None
     # Seconds between two writes to one installation (GitHub asks for at least one); tests set 0.
     github_write_spacing: float = 1.0
 
@@ -161,6 +164,7 @@ class Settings:
                 read.choice("FINDINGS_CONCLUSION", "neutral", get_args(FindingsConclusion)),
             ),
             public_url=(read.text("PUBLIC_URL") or "").rstrip("/") or None,
+            prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR"),
         )
 
 

@@ -32,7 +32,8 @@ async def process_job(res: Resources, claimed: Job) -> None:
     try:
         reading = await source.read(res.github, job)
         book = await res.spell_index.current(res.readers)
-        findings, capped = await asyncio.to_thread(source.find, reading, book)
+        with res.metrics.match_latency.labels("job").time():
+            findings, capped = await asyncio.to_thread(source.find, reading, book)
         await save(res, analysis_id, reading, findings, capped=capped)
     except Exception as exc:
         await record_failure(res, analysis_id, exc)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from grimoire.config import Settings
 from grimoire.github.client import GitHubClient
+from grimoire.metrics import Metrics
 from grimoire.spellindex import SpellIndex
 from grimoire.storage.intake import IntakeWriter
 
@@ -26,6 +27,7 @@ class Resources:
     readers: async_sessionmaker[AsyncSession]
     github: GitHubClient
     intake: IntakeWriter
+    metrics: Metrics = field(default_factory=Metrics)
     spell_index: SpellIndex = field(default_factory=SpellIndex)
     # Set by intake when it queues a job, so in-process workers start at once instead of at
     # their next poll; workers in other processes poll.

@@ -55,6 +55,11 @@ class SpellIndex:
         """The revision of the spellbook this process holds (-1 before the first load)."""
         return self._revision
 
+    @property
+    def loaded(self) -> int:
+        """How many spells the book in memory holds (0 before the first load)."""
+        return 0 if self._book is None else len(self._book)
+
     async def current(self, sessions: async_sessionmaker[AsyncSession]) -> Spellbook:
         """Return the spellbook as the database has it now."""
         async with sessions() as session:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -89,18 +90,25 @@ async def claim(res: Resources) -> Job | None:
 
 
 async def run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
-    """Run the pipeline on one claimed job and record what happened."""
-    with logging_delivery(job.id):
-        await _run_job(res, job, pipeline)
+    """Run the pipeline on one claimed job, record what happened, and time it."""
+    started = time.perf_counter()
+    outcome = "interrupted"
+    try:
+        with logging_delivery(job.id):
+            outcome = await _run_job(res, job, pipeline)
+    finally:
+        elapsed = time.perf_counter() - started
+        res.metrics.jobs.labels(job.event, outcome).observe(elapsed)
 
 
-async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
+async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> str:
+    """Run one job; return its outcome (done, retry, rate_limited, failed)."""
     if job.attempts > res.settings.delivery_max_attempts:
         # Claimed again after its lease expired that many times: its process keeps dying on it.
         await _settle(
             res, deliveries.fail_job, job, error=f"gave up after {job.attempts - 1} attempts"
         )
-        return
+        return "failed"
     heartbeat = asyncio.create_task(_heartbeat(res, job))
     try:
         await pipeline(res, job)
@@ -108,16 +116,17 @@ async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
         await asyncio.shield(_release(res, job))
         raise
     except Exception as exc:
-        await _handle_failure(res, job, exc)
+        return await _handle_failure(res, job, exc)
     else:
         await _settle(res, deliveries.finish_job, job)
+        return "done"
     finally:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
 
 
-async def _handle_failure(res: Resources, job: Job, exc: Exception) -> None:
+async def _handle_failure(res: Resources, job: Job, exc: Exception) -> str:
     """Wait out a rate limit, retry after a backoff, or fail for good (``failure_outcome``)."""
     outcome = failure_outcome(
         exc, attempts=job.attempts, max_attempts=res.settings.delivery_max_attempts
@@ -125,21 +134,22 @@ async def _handle_failure(res: Resources, job: Job, exc: Exception) -> None:
     if isinstance(exc, GitHubRateLimited) and outcome == "wait":
         log.info("job %s rate limited until %s", job.id, exc.retry_at.isoformat())
         await _retry(res, job, at=exc.retry_at, error=exc.detail, count_attempt=False)
-        return
+        return "rate_limited"
     if isinstance(exc, GrimoireError) and outcome == "refused":
         log.warning("job %s failed for good: %s", job.id, exc.detail)
         await _settle(res, deliveries.fail_job, job, error=exc.detail)
-        return
+        return "failed"
     error = f"{type(exc).__name__}: {exc}"
     if outcome == "exhausted":
         log.error("job %s failed after %d attempts", job.id, job.attempts, exc_info=exc)
         await _settle(res, deliveries.fail_job, job, error=error)
-        return
+        return "failed"
     delay = retry_delay(job.attempts, base=res.settings.retry_base_seconds, jitter=random.random())
     log.warning(
         "job %s attempt %d failed, retrying in %.0fs: %s", job.id, job.attempts, delay, error
     )
     await _retry(res, job, at=datetime.now(UTC) + timedelta(seconds=delay), error=error)
+    return "retry"
 
 
 async def _retry(

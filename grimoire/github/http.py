@@ -9,9 +9,13 @@ depends on the App installation), so it is not here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import httpx
 
 from grimoire import __version__
+
+ResponseHook = Callable[[httpx.Response], Awaitable[None]]
 
 DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = f"grimoire-engine/{__version__}"
@@ -34,11 +38,13 @@ def create_http_client(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     limits: httpx.Limits = DEFAULT_LIMITS,
     transport: httpx.AsyncBaseTransport | None = None,
+    on_response: ResponseHook | None = None,
 ) -> httpx.AsyncClient:
     """Build the HTTP client for the GitHub REST API at ``base_url`` (the caller closes it).
 
     ``base_url`` may carry a path prefix (GitHub Enterprise Server's ``/api/v3``): request paths
-    are appended to it, never resolved against the host root.
+    are appended to it, never resolved against the host root. ``on_response`` sees every
+    response (the metrics count them).
     """
     return httpx.AsyncClient(
         base_url=normalize_base_url(base_url),
@@ -56,6 +62,7 @@ def create_http_client(
         # httpx drops the Authorization header when a redirect leaves the origin.
         follow_redirects=True,
         transport=transport,
+        event_hooks={"response": [on_response]} if on_response else None,
     )
 
 

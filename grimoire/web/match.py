@@ -63,13 +63,16 @@ async def match_error(request: Request) -> Response:
         context=query.context,
         stack_trace=query.stack_trace,
     )
-    return JSONResponse(MatchResponse(explain_error(payload, book, limit=query.limit)))
+    with resources(request).metrics.match_latency.labels("api").time():
+        matches = explain_error(payload, book, limit=query.limit)
+    return JSONResponse(MatchResponse(matches))
 
 
 async def match_log(request: Request) -> Response:
     query = decode_body(await read_body(request, limit=LOG_BODY_LIMIT), LogRequest)
     book = await resources(request).spell_index.current(resources(request).readers)
-    errors = await asyncio.to_thread(explain_log, query.text, book, limit=query.limit)
+    with resources(request).metrics.match_latency.labels("log").time():
+        errors = await asyncio.to_thread(explain_log, query.text, book, limit=query.limit)
     return JSONResponse(LogResponse(errors))
 
 

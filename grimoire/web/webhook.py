@@ -62,10 +62,12 @@ async def receive_webhook(request: Request) -> Response:
         await res.intake.record(
             Arrival(delivery_id, decision.delivery, decision.payload, "failed", reason)
         )
+        res.metrics.deliveries.labels(event, "failed").inc()
         raise InvalidPayload(reason)
     status: Literal["queued", "ignored"] = "queued" if decision.verdict == "queue" else "ignored"
     arrival = Arrival(delivery_id, decision.delivery, decision.payload, status)
     outcome = await res.intake.record(arrival)
+    res.metrics.deliveries.labels(event, outcome).inc()
     if outcome in ("queued", "requeued"):
         res.jobs_ready.set()
         return ack(202, "queued", delivery_id, event)
