@@ -24,8 +24,8 @@ The tree::
     └── GitHubError                   the GitHub REST API failed us
         ├── GitHubUnavailable         transient: connection, timeout, 5xx (retry later)
         ├── GitHubRateLimited         primary or secondary rate limit (retry at ``retry_at``)
-        └── GitHubRejected            permanent: 401, 403, 404, 422 (``status`` says which)
-            └── DiffTooLarge          GitHub will not render this pull request's diff
+        ├── GitHubRejected            permanent: 401, 403, 404, 422 (``status`` says which)
+        └── DiffTooLarge              past GitHub's diff limits (406, 422) or ours (``status`` None)
 
 This module imports only the standard library, so the pure core may raise from it. HTTP statuses
 live in ``grimoire.web.responses``, not here.
@@ -180,5 +180,15 @@ class GitHubRejected(GitHubError):
         self.status = status
 
 
-class DiffTooLarge(GitHubRejected):
+class DiffTooLarge(GitHubError):
+    """The pull request's diff cannot be had as one document: read its files list instead.
+
+    ``status`` is GitHub's refusal (406), or ``None`` when GitHub sent it and it is larger than
+    Grimoire reads.
+    """
+
     error_code = "GITHUB_DIFF_TOO_LARGE"
+
+    def __init__(self, detail: str, *, status: int | None) -> None:
+        super().__init__(detail)
+        self.status = status

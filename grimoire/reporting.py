@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Final
 
 from grimoire.channels import Channel, enabled_channels, report_context
 from grimoire.core.failures import FINAL, failure_outcome
 from grimoire.core.findings import Finding
 from grimoire.core.report import ReportContext
+from grimoire.core.statuses import ReportStatus
 from grimoire.errors import GitHubError, GitHubRejected
 from grimoire.resources import Resources
 from grimoire.sources.base import PullJob
@@ -30,16 +30,10 @@ from grimoire.storage import analyses
 
 log = logging.getLogger(__name__)
 
-PENDING: Final = "pending"
-REPORTED: Final = "reported"
-SKIPPED: Final = "skipped"
-RETRYING: Final = "retrying"
-FAILED: Final = "failed"
-
 
 async def begin(res: Resources, job: PullJob, analysis_id: int) -> None:
     """Mark the report pending and let each channel show that the analysis started."""
-    await _set_status(res, analysis_id, PENDING, None)
+    await _set_status(res, analysis_id, "pending", None)
     for channel in enabled_channels(res.settings):
         try:
             await channel.begin(res, job, analysis_id)
@@ -49,7 +43,7 @@ async def begin(res: Resources, job: PullJob, analysis_id: int) -> None:
                 "%s: could not start analysis %s: %s", channel.name, analysis_id, exc.detail
             )
             note = f"{channel.name.replace('_', ' ')} not started yet: {exc.detail}"
-            await _set_status(res, analysis_id, PENDING, note)
+            await _set_status(res, analysis_id, "pending", note)
 
 
 async def finish(
@@ -61,7 +55,7 @@ async def finish(
     """
     channels = enabled_channels(res.settings)
     if not channels:
-        await _set_status(res, analysis_id, SKIPPED, "REPORT_MODE is none (or no credentials)")
+        await _set_status(res, analysis_id, "skipped", "REPORT_MODE is none (or no credentials)")
         return
     ctx = report_context(res.settings, job, analysis_id, capped=capped)
     try:
@@ -70,7 +64,7 @@ async def finish(
         await _set_status(res, analysis_id, _failure_status(res, job, exc), exc.detail)
         raise
     nothing_sent = len(notes) == len(channels)
-    await _set_status(res, analysis_id, SKIPPED if nothing_sent else REPORTED, "; ".join(notes))
+    await _set_status(res, analysis_id, "skipped" if nothing_sent else "reported", "; ".join(notes))
 
 
 async def _send_reports(
@@ -107,7 +101,7 @@ async def abandon(res: Resources, job: PullJob, analysis_id: int, exc: Exception
 
     Best effort: never raises (the job's own failure is what the worker records).
     """
-    if _failure_status(res, job, exc) != FAILED:
+    if _failure_status(res, job, exc) != "failed":
         return
     detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
     for channel in enabled_channels(res.settings):
@@ -117,14 +111,16 @@ async def abandon(res: Resources, job: PullJob, analysis_id: int, exc: Exception
             log.exception("%s: could not report failed analysis %s", channel.name, analysis_id)
 
 
-def _failure_status(res: Resources, job: PullJob, exc: Exception) -> str:
+def _failure_status(res: Resources, job: PullJob, exc: Exception) -> ReportStatus:
     outcome = failure_outcome(
         exc, attempts=job.attempts, max_attempts=res.settings.delivery_max_attempts
     )
-    return FAILED if outcome in FINAL else RETRYING
+    return "failed" if outcome in FINAL else "retrying"
 
 
-async def _set_status(res: Resources, analysis_id: int, status: str, note: str | None) -> None:
+async def _set_status(
+    res: Resources, analysis_id: int, status: ReportStatus, note: str | None
+) -> None:
     async with res.sessions.begin() as session:
         await analyses.set_report_status(
             session, analysis_id, status=status, error=note or None, now=datetime.now(UTC)

@@ -17,6 +17,7 @@ import pytest
 
 from grimoire import __version__
 from grimoire.core.diff import FilePatch
+from grimoire.core.limits import MAX_CHECK_TEXT_BYTES
 from grimoire.errors import (
     DiffTooLarge,
     GitHubRateLimited,
@@ -30,7 +31,7 @@ from grimoire.github import (
     TokenAuth,
     create_http_client,
 )
-from grimoire.github.checks import MAX_OUTPUT_TEXT, TRUNCATED
+from grimoire.github.checks import TRUNCATED
 from tests.fakegithub import FakeClock, FakeGitHub
 from tests.servers import AppSlot, serve
 
@@ -174,8 +175,9 @@ async def test_other_422_is_a_plain_rejection(fake: FakeGitHub, github: GitHubCl
 async def test_diff_over_the_byte_cap_is_too_large(slot: AppSlot, fake: FakeGitHub) -> None:
     fake.add_pull(REPO, 4, diff=b"+" * 5000)
     async with connect(slot, fake, max_diff_bytes=4096) as github:
-        with pytest.raises(DiffTooLarge, match="4096"):
+        with pytest.raises(DiffTooLarge, match="4096") as caught:
             await github.pull_diff(REPO, 4)
+    assert caught.value.status is None  # GitHub answered 200; Grimoire stopped reading
 
 
 async def test_files_fallback_follows_pagination(slot: AppSlot, fake: FakeGitHub) -> None:
@@ -597,7 +599,7 @@ async def test_long_texts_are_cut_to_githubs_limits(slot: AppSlot, fake: FakeGit
     run = fake.check_runs[run_id]
     assert run.output is not None
     summary = run.output["summary"]
-    assert len(summary.encode()) <= MAX_OUTPUT_TEXT
+    assert len(summary.encode()) <= MAX_CHECK_TEXT_BYTES
     assert summary.endswith(TRUNCATED)
     assert summary.startswith("ü" * 1000)
     [sent] = run.annotations

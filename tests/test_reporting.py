@@ -12,7 +12,8 @@ import asyncio
 
 import jwt
 
-from grimoire.core.report import MARKER, MAX_COMMENT_CHARS
+from grimoire.core.limits import MAX_COMMENT_BYTES
+from grimoire.core.report import MARKER
 from tests.reporting.stage import (
     APP_ID,
     AWS_KEY,
@@ -106,8 +107,8 @@ async def test_sixty_findings_batch_annotations_and_truncate_the_comment(
         (path, line) for path in files for line in (1, 2, 3)
     }
     [comment] = s.fake.comments_on(REPO, 3)
-    assert len(comment.body) <= MAX_COMMENT_CHARS
-    assert len(comment.body) > MAX_COMMENT_CHARS - 2_000  # filled, not cut short
+    assert len(comment.body.encode()) <= MAX_COMMENT_BYTES
+    assert len(comment.body.encode()) > MAX_COMMENT_BYTES - 2_000  # filled, not cut short
     assert "more findings not shown" in comment.body
     assert f"[see all findings](https://grimoire.example/api/analyses/{analysis['id']})" in (
         comment.body

@@ -24,6 +24,7 @@ from grimoire.app import open_resources
 from grimoire.config import Settings
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.errors import GitHubRateLimited, GitHubRejected
+from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.storage import deliveries
 from grimoire.storage.deliveries import Job
@@ -327,6 +328,29 @@ async def test_github_rejection_fails_at_once(res: Resources, status: int) -> No
     stored = await row(res, "a")
     assert (stored.status, stored.attempts, stored.last_error) == ("failed", 1, "Not Found")
     assert stored.processed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("event", "action", "reason"),
+    [
+        ("pull_request", "synchronize", "names no pull request head"),
+        ("issues", "opened", "no source reads issues opened"),
+    ],
+)
+async def test_a_job_its_source_cannot_run_fails_at_once_without_calling_github(
+    res: Resources, event: str, action: str, reason: str
+) -> None:
+    # Stored as queued with no head (say by an older version): nothing any attempt can do.
+    info = DeliveryInfo(event=event, action=action, repository=REPO, pr_number=1)
+    async with res.sessions.begin() as session:
+        await deliveries.record_delivery(
+            session, "a", info, payload=b"{}", status="queued", now=now()
+        )
+    await run_job(res, await claim_now(res), process_job)
+    stored = await row(res, "a")
+    assert (stored.status, stored.attempts) == ("failed", 1)
+    assert stored.last_error is not None and reason in stored.last_error
+    assert "422" not in stored.last_error
 
 
 async def test_a_job_that_keeps_killing_its_worker_is_given_up(res: Resources) -> None:

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from grimoire.channels.base import report_context
 from grimoire.config import Settings
 from grimoire.core.findings import Finding
-from grimoire.core.report import CHECK_NAME, CheckReport, LineNote, ReportContext, render_check
-from grimoire.github.checks import MAX_ANNOTATIONS_PER_REQUEST, Annotation
+from grimoire.core.report import CHECK_NAME, LineNote, ReportContext, render_check
+from grimoire.github.checks import Annotation
 from grimoire.resources import Resources
 from grimoire.sources.base import PullJob
 from grimoire.storage import reports
@@ -56,22 +56,31 @@ class CheckRun:
         ctx: ReportContext,
         findings: list[Finding],
     ) -> str | None:
-        """Complete the check run, 50 annotations per request, resuming after the last batch."""
+        """Complete the check run with its annotations, resuming after the last batch sent."""
         # Not stored yet means begin() did not get it: its create may have reached GitHub anyway.
         run = await _ensure(res, job, analysis_id, look_first=True)
         if run.completed:
             return None
         report = render_check(ctx, findings, on_findings=res.settings.findings_conclusion)
         annotations = [_annotation(note) for note in report.notes]
-        sent = min(run.annotations_sent, len(annotations))
-        while True:
-            batch = annotations[sent : sent + MAX_ANNOTATIONS_PER_REQUEST]
-            await _send_batch(res, job, run.check_run_id, report, batch)
-            sent += len(batch)
-            done = sent >= len(annotations)
-            await _record_progress(res, analysis_id, sent, report.conclusion, completed=done)
-            if done:
-                break
+        already = min(run.annotations_sent, len(annotations))
+
+        async def record(sent: int) -> None:
+            total = already + sent
+            done = total >= len(annotations)
+            await _record_progress(res, analysis_id, total, report.conclusion, completed=done)
+
+        await res.github.complete_check_run(
+            job.repository,
+            run.check_run_id,
+            conclusion=report.conclusion,
+            title=report.title,
+            summary=report.summary,
+            text=report.text,
+            annotations=annotations[already:],
+            installation_id=job.installation_id,
+            on_sent=record,
+        )
         log.info("completed check run %s (%s)", run.check_run_id, report.conclusion)
         return None
 
@@ -134,24 +143,6 @@ async def _ensure(res: Resources, job: PullJob, analysis_id: int, *, look_first:
             now=datetime.now(UTC),
         )
     return _Run(check_run_id, 0, completed=False)
-
-
-async def _send_batch(
-    res: Resources, job: PullJob, check_run_id: int, report: CheckReport, batch: list[Annotation]
-) -> None:
-    """Send one completion request; GitHub appends its annotations to the run's earlier ones."""
-    # https://docs.github.com/en/rest/checks/runs#update-a-check-run: "title" and "summary" are
-    # required in every "output"; at most 50 annotations per request.
-    await res.github.complete_check_run(
-        job.repository,
-        check_run_id,
-        conclusion=report.conclusion,
-        title=report.title,
-        summary=report.summary,
-        text=report.text,
-        annotations=batch,
-        installation_id=job.installation_id,
-    )
 
 
 async def _record_progress(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from grimoire.errors import GitHubRateLimited, GitHubRejected, UnusableJob
+from grimoire.errors import DiffTooLarge, GitHubRateLimited, GitHubRejected, UnusableJob
 
 FailureOutcome = Literal["wait", "retry", "refused", "exhausted"]
 FINAL: frozenset[FailureOutcome] = frozenset({"refused", "exhausted"})
@@ -21,11 +21,12 @@ def failure_outcome(exc: BaseException, *, attempts: int, max_attempts: int) -> 
     """Decide what follows a failed attempt (``attempts`` counts this one).
 
     ``wait``: a rate limit, retried at its reset without spending an attempt. ``refused``: a
-    permanent refusal (GitHub's 4xx, a job no attempt can run). ``exhausted``: the last
+    permanent refusal (GitHub's 4xx, a diff too large even for the
+    files list, a job no attempt can run). ``exhausted``: the last
     attempt failed. ``retry``: anything else, after a backoff.
     """
     if isinstance(exc, GitHubRateLimited):
         return "wait"
-    if isinstance(exc, GitHubRejected | UnusableJob):
+    if isinstance(exc, GitHubRejected | DiffTooLarge | UnusableJob):
         return "refused"
     return "exhausted" if attempts >= max_attempts else "retry"

@@ -1,14 +1,9 @@
 """What Grimoire tells a pull request: the sticky comment's Markdown and the check run's output.
 
 Pure: findings and a ``ReportContext`` in, text and values out. The edge (``grimoire.reporting``)
-decides when to send them. GitHub's limits shape the output:
-
-- a comment body holds at most 65,536 characters ("body is too long (maximum is 65536
-  characters)", https://docs.github.com/en/rest/issues/comments#create-an-issue-comment);
-- a check run's ``summary`` and ``text`` at most 65,535 characters each
-  (https://docs.github.com/en/rest/checks/runs#update-a-check-run).
-
-What does not fit is counted in a closing line that links to the full analysis.
+decides when to send them. GitHub's limits on a comment's body and a check run's text shape the
+output (``grimoire.core.limits``, in UTF-8 bytes): what does not fit is counted in a closing line
+that links to the full analysis.
 """
 
 from __future__ import annotations
@@ -21,11 +16,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import msgspec
 
 from grimoire.core.findings import MAX_FINDINGS, Finding
+from grimoire.core.limits import MAX_CHECK_TEXT_BYTES, MAX_COMMENT_BYTES, utf8_size
 
 MARKER = "<!-- grimoire-engine:report -->"
 """Hidden in every Grimoire comment: how the comment is found again (never a second one)."""
-MAX_COMMENT_CHARS = 65_536
-MAX_CHECK_TEXT_CHARS = 65_535
 CHECK_NAME = "Grimoire Engine"
 MATCHED_CHARS = 1_000
 SOLUTION_CHARS = 8_000
@@ -114,7 +108,7 @@ def render_comment(
     findings: Sequence[Finding],
     *,
     previous: Previous | None = None,
-    limit: int = MAX_COMMENT_CHARS,
+    limit: int = MAX_COMMENT_BYTES,
 ) -> str:
     """Render the sticky comment: findings grouped by spell, or that earlier ones are resolved."""
     if not findings:
@@ -136,7 +130,7 @@ def render_check(
         spells = sum(1 for group in groups if group.spell_id is not None)
         title = f"{_count(len(findings), 'finding')} · {_count(spells, 'known problem')}"
         summary = "\n\n".join([_title(ctx, findings, groups), *_spell_list(groups)])
-        text = _pack([], _group_blocks(ctx, groups), ctx, len(findings), MAX_CHECK_TEXT_CHARS)
+        text = _pack([], _group_blocks(ctx, groups), ctx, len(findings), MAX_CHECK_TEXT_BYTES)
     return CheckReport(
         conclusion=check_conclusion(len(findings), on_findings=on_findings),
         title=title,
@@ -261,19 +255,20 @@ def _pack(
     total: int,
     limit: int,
 ) -> str:
-    """Join ``head`` and as many blocks as fit in ``limit`` with the closing lines."""
-    reserve = len(_closing(ctx, total, 0)) + 2  # the longest closing there can be
+    """Join ``head`` and as many blocks as fit in ``limit`` bytes with the closing lines."""
+    reserve = utf8_size(_closing(ctx, total, 0)) + 2  # the longest closing there can be
     parts, shown, pending = list(head), 0, ""
-    used = len("\n\n".join(parts))
+    used = utf8_size("\n\n".join(parts))
     for block, is_finding in blocks:
         text = f"{pending}\n\n{block}" if pending else block
         if not is_finding:
             pending = text  # a heading is only worth showing with a finding under it
             continue
-        if used + 2 + len(text) + reserve > limit:
+        size = utf8_size(text)
+        if used + 2 + size + reserve > limit:
             break
         parts.append(text)
-        used += 2 + len(text)
+        used += 2 + size
         pending, shown = "", shown + 1
     return "\n\n".join([*parts, _closing(ctx, total, shown)])
 

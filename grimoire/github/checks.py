@@ -1,10 +1,8 @@
 """Check run output as GitHub accepts it: annotations in batches of 50, texts within their limits.
 
 https://docs.github.com/en/rest/checks/runs#update-a-check-run governs the shapes: ``output``
-needs ``title`` and ``summary`` on every request that carries it; ``summary`` and ``text`` hold
-at most 65,535 characters; an annotation's ``message`` and ``raw_details`` at most 64 KB, its
-``title`` 255 characters; and one request carries at most 50 annotations ("To create more than 50
-annotations, you have to make multiple requests ... annotations are appended").
+needs ``title`` and ``summary`` on every request that carries it; texts and annotations per
+request are limited (the numbers, in one unit, are in ``grimoire.core.limits``).
 """
 
 from __future__ import annotations
@@ -14,17 +12,19 @@ from typing import Literal
 
 import msgspec
 
+from grimoire.core.limits import (
+    MAX_ANNOTATION_TEXT_BYTES,
+    MAX_ANNOTATION_TITLE_BYTES,
+    MAX_ANNOTATIONS_PER_REQUEST,
+    MAX_CHECK_TEXT_BYTES,
+)
+
 AnnotationLevel = Literal["notice", "warning", "failure"]
 # "stale" is GitHub's own; an integration cannot set it.
 Conclusion = Literal[
     "action_required", "cancelled", "failure", "neutral", "success", "skipped", "timed_out"
 ]
 
-MAX_ANNOTATIONS_PER_REQUEST = 50
-# Counted in UTF-8 bytes, which is never more than characters: safe whichever GitHub counts.
-MAX_OUTPUT_TEXT = 65_535
-MAX_ANNOTATION_TEXT = 65_535
-MAX_ANNOTATION_TITLE = 255
 TRUNCATED = "\n\n… (truncated: GitHub limits the length of this text)"
 
 
@@ -65,12 +65,16 @@ def fit_annotation(annotation: Annotation) -> Annotation:
         annotation,
         start_line=max(annotation.start_line, 1),
         end_line=max(annotation.end_line, annotation.start_line, 1),
-        message=truncate_utf8(annotation.message, MAX_ANNOTATION_TEXT),
-        title=None if annotation.title is None else annotation.title[:MAX_ANNOTATION_TITLE],
+        message=truncate_utf8(annotation.message, MAX_ANNOTATION_TEXT_BYTES),
+        title=(
+            None
+            if annotation.title is None
+            else truncate_utf8(annotation.title, MAX_ANNOTATION_TITLE_BYTES, marker="")
+        ),
         raw_details=(
             None
             if annotation.raw_details is None
-            else truncate_utf8(annotation.raw_details, MAX_ANNOTATION_TEXT)
+            else truncate_utf8(annotation.raw_details, MAX_ANNOTATION_TEXT_BYTES)
         ),
     )
 
@@ -79,8 +83,8 @@ def output_batches(
     *, title: str, summary: str, text: str | None, annotations: Sequence[Annotation]
 ) -> list[CheckRunOutput]:
     """Split a check run's output into requests of at most 50 annotations, repeating the texts."""
-    summary = truncate_utf8(summary, MAX_OUTPUT_TEXT)
-    text = None if text is None else truncate_utf8(text, MAX_OUTPUT_TEXT)
+    summary = truncate_utf8(summary, MAX_CHECK_TEXT_BYTES)
+    text = None if text is None else truncate_utf8(text, MAX_CHECK_TEXT_BYTES)
     fitted = [fit_annotation(a) for a in annotations]
     step = MAX_ANNOTATIONS_PER_REQUEST
     chunks = [tuple(fitted[i : i + step]) for i in range(0, len(fitted), step)] or [()]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Literal
@@ -290,8 +290,13 @@ class GitHubClient:
         text: str | None = None,
         annotations: Sequence[Annotation] = (),
         installation_id: int | None = None,
+        on_sent: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        """Complete the check run with its output; annotations go 50 per request."""
+        """Complete the check run with its output; annotations go 50 per request.
+
+        ``on_sent`` is awaited after each request with how many of ``annotations`` are on the
+        run so far, so that a caller interrupted between requests can resume after the last.
+        """
         # https://docs.github.com/en/rest/checks/runs#update-a-check-run
         path = f"{_repo_path(repository)}/check-runs/{check_run_id}"
         first, *rest = output_batches(
@@ -304,11 +309,17 @@ class GitHubClient:
             "output": first,
         }
         await self._api.request("PATCH", path, installation_id=installation_id, json=completion)
+        sent = len(first.annotations)
+        if on_sent is not None:
+            await on_sent(sent)
         for output in rest:
             # Later updates append their annotations to the ones already on the check run.
             await self._api.request(
                 "PATCH", path, installation_id=installation_id, json={"output": output}
             )
+            sent += len(output.annotations)
+            if on_sent is not None:
+                await on_sent(sent)
 
     # -- CI: GitHub Actions jobs and logs, other apps' check runs ----------------------------
 

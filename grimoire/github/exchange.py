@@ -91,7 +91,7 @@ async def exchange(
     except _RetryableStatus as exc:
         raise GitHubUnavailable(f"{exc} (gave up after {tries} attempts)") from exc
     except _TooLarge as exc:
-        raise DiffTooLarge(f"{exc}: too large to analyse as one diff", status=200) from exc
+        raise DiffTooLarge(f"{exc}: too large to analyse as one diff", status=None) from exc
     except httpx.RequestError as exc:
         raise GitHubUnavailable(
             f"GitHub API unreachable for {request.method} {request.url.path}: "

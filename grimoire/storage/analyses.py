@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,11 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from grimoire.core.diff import FileChange
 from grimoire.core.findings import Finding as FindingValue
+from grimoire.core.statuses import ReportStatus
 from grimoire.errors import AnalysisNotFound
 from grimoire.storage.spells import MAX_ID
 from grimoire.storage.tables import Analysis, AnalysisFile, Base, Finding, without_nul
 
-PROCESSING, DONE, FAILED = "processing", "done", "failed"
+PROCESSING: Final = "processing"
+DONE: Final = "done"
+FAILED: Final = "failed"
 
 
 async def start_analysis(
@@ -109,7 +113,12 @@ async def fail_analysis(
 
 
 async def set_report_status(
-    session: AsyncSession, analysis_id: int, *, status: str, error: str | None, now: datetime
+    session: AsyncSession,
+    analysis_id: int,
+    *,
+    status: ReportStatus,
+    error: str | None,
+    now: datetime,
 ) -> None:
     """Record how reporting the analysis to GitHub went."""
     analysis = await _get(session, analysis_id)

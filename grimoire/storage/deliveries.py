@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, cast
+from typing import Final, Literal, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,8 +16,11 @@ from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.errors import Conflict, DeliveryNotFound
 from grimoire.storage.tables import Delivery, without_nul
 
-QUEUED, PROCESSING, DONE, FAILED, IGNORED = "queued", "processing", "done", "failed", "ignored"
-STATUSES = (QUEUED, PROCESSING, DONE, FAILED, IGNORED)
+QUEUED: Final = "queued"
+PROCESSING: Final = "processing"
+DONE: Final = "done"
+FAILED: Final = "failed"
+IGNORED: Final = "ignored"
 
 MAX_DELIVERY_ID = 100
 Intake = Literal["queued", "ignored", "duplicate", "requeued"]

@@ -25,6 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from grimoire.core.diff import ChangeType
+from grimoire.core.statuses import AnalysisStatus, DeliveryStatus, ReportStatus
+
 # Stable constraint names, so that migrations can drop what they create on every engine.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,7 +129,7 @@ class Delivery(Base):
     base_sha: Mapped[str | None] = mapped_column(String(64))
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
     sender: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[DeliveryStatus] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -156,7 +159,7 @@ class Analysis(Base):
     head_sha: Mapped[str] = mapped_column(String(64))
     base_sha: Mapped[str | None] = mapped_column(String(64))
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[AnalysisStatus] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(20))
     files_changed: Mapped[int] = mapped_column(Integer, default=0)
@@ -164,7 +167,7 @@ class Analysis(Base):
     deletions: Mapped[int] = mapped_column(Integer, default=0)
     findings_count: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
-    report_status: Mapped[str | None] = mapped_column(String(20))
+    report_status: Mapped[ReportStatus | None] = mapped_column(String(20))
     report_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -197,7 +200,7 @@ class AnalysisFile(Base):
     position: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(Text)
     old_path: Mapped[str | None] = mapped_column(Text)
-    change_type: Mapped[str] = mapped_column(String(20))
+    change_type: Mapped[ChangeType] = mapped_column(String(20))
     binary: Mapped[bool] = mapped_column(Boolean)
     old_mode: Mapped[str | None] = mapped_column(String(10))
     new_mode: Mapped[str | None] = mapped_column(String(10))

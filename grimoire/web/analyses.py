@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from grimoire.core.diff import ChangeType
+from grimoire.core.statuses import AnalysisStatus
 from grimoire.errors import FieldError
 from grimoire.resources import resources
 from grimoire.storage import analyses as storage
@@ -26,8 +27,6 @@ from grimoire.web.pagination import (
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
 
-ChangeType = Literal["added", "modified", "deleted", "renamed", "copied", "type_changed"]
-
 
 class AnalysisSummary(msgspec.Struct, frozen=True, kw_only=True):
     """An analysis, as listed."""
@@ -38,7 +37,7 @@ class AnalysisSummary(msgspec.Struct, frozen=True, kw_only=True):
     pr_number: int
     head_sha: str
     base_sha: str | None
-    status: Literal["processing", "done", "failed"]
+    status: AnalysisStatus
     error: str | None
     source: str | None
     created_at: datetime
@@ -129,7 +128,7 @@ def summary(row: Analysis) -> AnalysisSummary:
         pr_number=row.pr_number,
         head_sha=row.head_sha,
         base_sha=row.base_sha,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         error=row.error,
         source=row.source,
         created_at=row.created_at,
@@ -151,7 +150,7 @@ def file_out(row: AnalysisFile) -> FileOut:
     return FileOut(
         path=row.path,
         old_path=row.old_path,
-        change_type=row.change_type,  # type: ignore[arg-type]
+        change_type=row.change_type,
         binary=row.binary,
         old_mode=row.old_mode,
         new_mode=row.new_mode,

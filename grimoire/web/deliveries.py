@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from grimoire.core.statuses import DELIVERY_STATUSES, DeliveryStatus
 from grimoire.errors import FieldError
 from grimoire.resources import resources
 from grimoire.storage import deliveries as storage
@@ -24,8 +24,6 @@ from grimoire.web.pagination import (
 from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
 
-Status = Literal["queued", "processing", "done", "failed", "ignored"]
-
 
 class DeliveryOut(msgspec.Struct, frozen=True, kw_only=True):
     """A webhook delivery and its processing state."""
@@ -38,7 +36,7 @@ class DeliveryOut(msgspec.Struct, frozen=True, kw_only=True):
     head_sha: str | None
     installation_id: int | None
     sender: str | None
-    status: Status
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None
@@ -51,8 +49,8 @@ async def list_deliveries(request: Request) -> Response:
     errors: list[FieldError] = []
     page = parse_page(request, errors)
     status = request.query_params.get("status")
-    if status is not None and status not in storage.STATUSES:
-        errors.append(FieldError("query.status", f"must be one of {', '.join(storage.STATUSES)}"))
+    if status is not None and status not in DELIVERY_STATUSES:
+        errors.append(FieldError("query.status", f"must be one of {', '.join(DELIVERY_STATUSES)}"))
     repository = query_text(request, "repository", errors=errors)
     raise_if_any(errors)
     async with resources(request).readers() as session:
@@ -91,7 +89,7 @@ def delivery_out(row: Delivery) -> DeliveryOut:
         head_sha=row.head_sha,
         installation_id=row.installation_id,
         sender=row.sender,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at if row.status == storage.QUEUED else None,
         last_error=row.last_error,
@@ -103,7 +101,7 @@ def delivery_out(row: Delivery) -> DeliveryOut:
 
 _NOT_FOUND = Reply("No delivery has this id.", ErrorBody)
 _FILTERS = (
-    Param("status", {"type": "string", "enum": list(storage.STATUSES)}, "Only this status."),
+    Param("status", {"type": "string", "enum": list(DELIVERY_STATUSES)}, "Only this status."),
     Param("repository", TEXT_SCHEMA, "Only this repository (owner/name)."),
 )
 

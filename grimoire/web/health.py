@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import grimoire
+from grimoire.core.statuses import DELIVERY_STATUSES
 from grimoire.resources import Resources, resources
 from grimoire.storage import deliveries
 from grimoire.storage.db import ping
@@ -94,7 +95,7 @@ async def queue_component(res: Resources) -> Component:
     except Exception as exc:  # reported, not fatal: the database check covers outages
         return Component(status="degraded", detail=f"{type(exc).__name__}: queue unreadable")
     lag = (now - oldest).total_seconds() if oldest else 0.0
-    figures = {status: float(counts.get(status, 0)) for status in deliveries.STATUSES}
+    figures: dict[str, float] = {s: float(counts.get(s, 0)) for s in DELIVERY_STATUSES}
     figures["lag_seconds"] = round(max(lag, 0.0), 3)
     status: Status = "degraded" if lag > QUEUE_LAG_DEGRADED else "ok"
     detail = f"oldest due job waiting {lag:.0f}s" if lag > QUEUE_LAG_DEGRADED else None

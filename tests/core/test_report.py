@@ -10,10 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grimoire.core.findings import MAX_FINDINGS, Finding
+from grimoire.core.limits import MAX_CHECK_TEXT_BYTES, MAX_COMMENT_BYTES, utf8_size
 from grimoire.core.report import (
     MARKER,
-    MAX_CHECK_TEXT_CHARS,
-    MAX_COMMENT_CHARS,
     Previous,
     ReportContext,
     blob_url,
@@ -153,7 +152,7 @@ def test_a_long_report_is_cut_below_the_limit_with_a_summary_and_link() -> None:
     ctx = msgspec.structs.replace(CTX, details_url="https://g.example/api/analyses/42")
     findings = [finding(n, spell=n % 3 + 1, message="x" * 990) for n in range(1, 201)]
     body = render_comment(ctx, findings)
-    assert len(body) <= MAX_COMMENT_CHARS
+    assert utf8_size(body) <= MAX_COMMENT_BYTES
     shown = len(LINK.findall(body))
     assert 0 < shown < 200
     assert f"**{200 - shown} more findings not shown**" in body
@@ -248,9 +247,9 @@ findings_lists = st.lists(
 def test_any_report_fits_githubs_limits(findings: list[Finding]) -> None:
     body = render_comment(CTX, findings)
     assert body.startswith(MARKER)
-    assert len(body) <= MAX_COMMENT_CHARS
+    assert utf8_size(body) <= MAX_COMMENT_BYTES
     report = render_check(CTX, findings, on_findings="neutral")
-    assert len(report.summary) <= MAX_CHECK_TEXT_CHARS
-    assert report.text is None or len(report.text) <= MAX_CHECK_TEXT_CHARS
+    assert utf8_size(report.summary) <= MAX_CHECK_TEXT_BYTES
+    assert report.text is None or utf8_size(report.text) <= MAX_CHECK_TEXT_BYTES
     located = [f for f in findings if f.path is not None and f.line is not None]
     assert len(report.notes) == len(located)
