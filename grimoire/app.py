@@ -39,6 +39,7 @@ from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, deliveries, health, match, pages, spells, webhook
 from grimoire.web.metrics import RequestMetrics, metrics_page
 from grimoire.web.openapi import docs_page, openapi_json
+from grimoire.web.ratelimit import ApiRateLimit
 from grimoire.web.requestids import RequestIds
 from grimoire.web.responses import handle_grimoire_error, handle_http_exception, handle_unexpected
 from grimoire.worker import run_workers
@@ -109,6 +110,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     sessions = create_sessions(engine)
     metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
     http = create_http_client(base_url=settings.github_api_url, on_response=metrics.observe_github)
+    rate_limit = (
+        ApiRateLimit.build(settings.api_rate_limit, settings.api_rate_limit_storage)
+        if settings.api_rate_limit
+        else None
+    )
     intake = IntakeWriter(sessions, file_engine=sqlite_file_engine(settings.database_url))
     try:
         await _check_schema(engine)
@@ -122,9 +128,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             ),
             intake=intake,
             metrics=metrics,
+            rate_limit=rate_limit,
         )
     finally:
         await intake.close()
+        if rate_limit is not None:
+            await rate_limit.close()
         await http.aclose()
         await engine.dispose()
 

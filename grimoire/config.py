@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from starlette.config import Config
@@ -60,6 +61,10 @@ class Settings:
     api_token: str | None = field(default=None, repr=False)
     # Groups of API_GROUPS whose reads stay open with API_TOKEN set (writes never are).
     api_public_reads: frozenset[str] = frozenset()
+    # Per-client limit on /api/* in the `limits` notation ("100/second"); None: no limit.
+    api_rate_limit: str | None = None
+    # Where the counts live: "memory://" (per process) or a shared store ("redis://host:6379").
+    api_rate_limit_storage: str = "memory://"
     # The token `grimoire match --url` sends to a service that has API_TOKEN set.
     client_api_token: str | None = field(default=None, repr=False)
     app_env: AppEnv = "development"
@@ -149,6 +154,8 @@ class Settings:
             api_token=read.text("API_TOKEN"),
             api_public_reads=read.names("API_PUBLIC_READS", API_GROUPS),
             client_api_token=read.text("GRIMOIRE_API_TOKEN"),
+            api_rate_limit=_rate_limit(read.text("API_RATE_LIMIT")),
+            api_rate_limit_storage=read.text("API_RATE_LIMIT_STORAGE") or "memory://",
             app_env=cast(AppEnv, read.choice("APP_ENV", "development", get_args(AppEnv))),
             log_level=read.choice("LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
             log_format=cast(LogFormat, read.choice("LOG_FORMAT", "text", get_args(LogFormat))),
@@ -278,6 +285,19 @@ def normalize_database_url(url: str) -> str:
             f"{_ASYNC_DRIVERS[backend]}://"
         )
     return parsed.render_as_string(hide_password=False)
+
+
+def _rate_limit(text: str | None) -> str | None:
+    """Check API_RATE_LIMIT parses in the `limits` notation, so a typo stops the start."""
+    if text is None:
+        return None
+    try:
+        parse_many(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"API_RATE_LIMIT={text!r} is not a rate limit such as 100/second or 6000/minute"
+        ) from exc
+    return text
 
 
 def _private_key(read: _Reader) -> str | None:

@@ -15,6 +15,7 @@ The tree::
     ├── MethodNotAllowed              (405)
     ├── Conflict                      the request contradicts the resource's state (409)
     ├── PayloadTooLarge               (413)
+    ├── RateLimited                   a client over API_RATE_LIMIT on /api/* (429, Retry-After)
     ├── ValidationFailed              the body or query fails its schema (422), ``errors`` by field
     │   └── InvalidSpell              a spell fails a rule beyond its schema (RE2, its examples)
     ├── UnusableJob                   a queued delivery lacks what its source needs (final)
@@ -118,6 +119,15 @@ class PayloadTooLarge(GrimoireError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the request body is larger than {limit} bytes")
         self.limit = limit
+
+
+class RateLimited(GrimoireError):
+    error_code = "RATE_LIMITED"
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        super().__init__(f"over the rate limit of {limit}; retry in {retry_after} s")
+        self.limit = limit
+        self.retry_after = retry_after
 
 
 class ValidationFailed(GrimoireError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -14,6 +14,9 @@ from grimoire.github.client import GitHubClient
 from grimoire.metrics import Metrics
 from grimoire.spellindex import SpellIndex
 from grimoire.storage.intake import IntakeWriter
+
+if TYPE_CHECKING:  # the web layer imports this module
+    from grimoire.web.ratelimit import ApiRateLimit
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Resources:
     github: GitHubClient
     intake: IntakeWriter
     metrics: Metrics = field(default_factory=Metrics)
+    rate_limit: ApiRateLimit | None = None
     spell_index: SpellIndex = field(default_factory=SpellIndex)
     # Set by intake when it queues a job, so in-process workers start at once instead of at
     # their next poll; workers in other processes poll.

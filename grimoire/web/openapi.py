@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 import grimoire
 from grimoire.resources import resources
 from grimoire.web.auth import authorize
+from grimoire.web.ratelimit import limit_rate
 from grimoire.web.responses import JSON, JSONResponse
 from grimoire.web.schemas import ErrorBody
 
@@ -89,6 +90,7 @@ class ApiRoute(Route):
             method = "GET" if request.method == "HEAD" else request.method
             handler, operation = self.operations[method]  # type: ignore[index]
             if self.group is not None:
+                await limit_rate(request)
                 authorize(request, group=self.group, write=operation.auth)
             return await handler(request)
 
@@ -171,7 +173,9 @@ def _operation(
         "parameters": _path_params(route) + [_param(param) for param in op.params],
         "responses": {
             str(status): _reply(reply, schemas)
-            for status, reply in _all_replies(op, guarded=guarded).items()
+            for status, reply in _all_replies(
+                op, guarded=guarded, api=route.group is not None
+            ).items()
         },
     }
     if op.description:
@@ -186,7 +190,7 @@ def _operation(
     return document
 
 
-def _all_replies(op: Operation, *, guarded: bool) -> dict[int, Reply]:
+def _all_replies(op: Operation, *, guarded: bool, api: bool) -> dict[int, Reply]:
     replies = dict(op.responses)
     shared: list[tuple[bool, int, str]] = [
         (op.body is not None, 400, "The body is not valid JSON."),
@@ -197,12 +201,16 @@ def _all_replies(op: Operation, *, guarded: bool) -> dict[int, Reply]:
             "A field fails validation; see `errors`.",
         ),
         (guarded, 401, "API_TOKEN is set and the bearer token is missing or wrong."),
+        (api, 429, "API_RATE_LIMIT is set and this client is over it; see `Retry-After`."),
         (op.database, 503, "The database is unreachable."),
     ]
     for applies, status, description in shared:
         if applies and status not in replies:
-            replies[status] = Reply(description, ErrorBody)
+            replies[status] = Reply(description, ErrorBody, headers=_SHARED_HEADERS.get(status, {}))
     return dict(sorted(replies.items()))
+
+
+_SHARED_HEADERS = {429: {"Retry-After": "Seconds until the client may call again."}}
 
 
 def _has_query(op: Operation) -> bool:

@@ -33,6 +33,7 @@ STATUS_BY_ERROR: Mapping[type[errors.GrimoireError], int] = {
     errors.MethodNotAllowed: 405,
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
+    errors.RateLimited: 429,
     errors.ValidationFailed: 422,
     errors.ServiceUnavailable: 503,
 }
@@ -92,7 +93,11 @@ async def handle_grimoire_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
     field_errors = exc.errors if isinstance(exc, errors.ValidationFailed) else None
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, errors.Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(
         status, exc.detail, exc.error_code, field_errors=field_errors, headers=headers
     )
