@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from grimoire.core.statuses import DELIVERY_STATUSES
 from grimoire.metrics import CONTENT_TYPE
 from grimoire.resources import Resources, resources
 from grimoire.storage import deliveries
@@ -36,7 +37,7 @@ async def observe_queue(res: Resources) -> None:
             oldest = await deliveries.oldest_due(session, now=now)
     except Exception:  # a scrape still answers: /health reports the outage
         return
-    counts = {status: counts.get(status, 0) for status in deliveries.STATUSES}
+    counts = {status: counts.get(status, 0) for status in DELIVERY_STATUSES}
     age = (now - oldest).total_seconds() if oldest else 0.0
     res.metrics.observe_queue(counts, oldest_due_age=age)
 
