@@ -77,8 +77,11 @@ def import_spells(args: argparse.Namespace, settings: Settings) -> int:
     """Store the spells of a file (idempotent by title)."""
     try:
         drafts = parse_spellbook(_read(args.file))
-    except (OSError, ValueError) as exc:
-        print(f"grimoire: cannot read {args.file}: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"grimoire: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return USAGE
+    except ValueError as exc:  # one line with the position: parse_spellbook says where
+        print(f"grimoire: {args.file} is not a spellbook: {exc}", file=sys.stderr)
         return USAGE
     return _import(settings, drafts)
 

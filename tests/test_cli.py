@@ -164,3 +164,42 @@ async def _grimoire_async(
     )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 120)
     return subprocess.CompletedProcess(args, process.returncode or 0, out.decode(), err.decode())
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "position"),
+    [
+        ("book.yaml", "- title: a\n  description: [unclosed\n", "line 3, column 1: "),
+        ("book.json", '[{"title": "a",, }]', "line 1, column 16: "),
+        ("book.yaml", "- title: a\n\tdescription: tab\n", "line 2, column 1: "),
+    ],
+)
+def test_import_of_a_malformed_file_is_one_line_with_the_position(
+    tmp_path: Path, name: str, text: str, position: str
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/g.db"
+    (tmp_path / name).write_text(text)
+    result = grimoire("spells", "import", str(tmp_path / name), database_url=url)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"grimoire: {tmp_path / name} is not a spellbook: {position}")
+
+
+def test_import_refuses_what_the_api_refuses(database_url: str, tmp_path: Path) -> None:
+    # The API refuses NUL and blank text (tests/web/test_spells.py); import runs the same check.
+    book = tmp_path / "book.json"
+    spell = {
+        "title": "t",
+        "description": "nul \u0000 inside",
+        "error_type": "E",
+        "error_pattern": "x",
+        "solution_code": "   ",
+    }
+    book.write_text(json.dumps([spell]))
+    result = grimoire("spells", "import", str(book), database_url=database_url)
+    assert result.returncode == 1
+    assert "spell [0] 't': description: must contain a non-blank character and no NUL" in (
+        result.stderr
+    )
+    assert "spell [0] 't': solution_code: must contain a non-blank character" in result.stderr
+    assert grimoire("spells", "export", database_url=database_url).stdout.strip() == "[]"

@@ -51,8 +51,17 @@ class SpellDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 def parse_spellbook(text: str) -> list[SpellDraft]:
-    """Parse a YAML list of spells; raise ``ValueError`` naming the entry that is malformed."""
-    data = yaml.safe_load(text)
+    """Parse a YAML (or JSON) list of spells; raise ``ValueError`` naming where it is malformed.
+
+    A syntax error is one line with its position (``line 3, column 7: ...``); a spell of the
+    wrong shape names its index.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        raise ValueError(_position(exc)) from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(" ".join(str(exc).split())) from exc
     if data is None:
         return []
     if not isinstance(data, list):
@@ -64,6 +73,14 @@ def parse_spellbook(text: str) -> list[SpellDraft]:
         except msgspec.ValidationError as exc:
             raise ValueError(f"spell [{index}]: {exc}") from exc
     return drafts
+
+
+def _position(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    problem = " ".join(f"{exc.context or ''} {exc.problem or ''}".split()) or "malformed"
+    if mark is None:
+        return problem
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def load_starter_spellbook() -> list[SpellDraft]:

@@ -15,9 +15,9 @@ import msgspec
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from grimoire.core.matching import example_problems
-from grimoire.core.patterns import pattern_problem
+from grimoire.errors import InvalidSpell
 from grimoire.spellbook import SpellDraft
+from grimoire.spellcheck import check_spell
 from grimoire.spellindex import spell_record
 from grimoire.storage import spells
 from grimoire.storage.tables import Spell
@@ -35,7 +35,10 @@ class ImportReport:
 
 
 def draft_problems(drafts: Sequence[SpellDraft]) -> list[str]:
-    """Return every reason a draft cannot be stored (bad pattern, failed example, duplicate)."""
+    """Return every reason a draft cannot be stored: what the API refuses, and a repeated title.
+
+    Each draft passes ``check_spell``, the very check ``POST /api/spells`` runs.
+    """
     problems: list[str] = []
     seen: set[str] = set()
     for index, draft in enumerate(drafts):
@@ -43,16 +46,12 @@ def draft_problems(drafts: Sequence[SpellDraft]) -> list[str]:
         if draft.title in seen:
             problems.append(f"{where}: the title appears twice (titles identify spells)")
         seen.add(draft.title)
-        for name in ("title", "description", "error_type", "error_pattern", "solution_code"):
-            if not getattr(draft, name).strip():
-                problems.append(f"{where}: {name} is empty")
-        if len(draft.title) > 255 or len(draft.error_type) > 100:
-            problems.append(f"{where}: title (max 255) or error_type (max 100) is too long")
-        if problem := pattern_problem(draft.error_pattern):
-            problems.append(f"{where}: error_pattern: {problem}")
-            continue
-        for error in example_problems(draft.error_pattern, draft.examples, draft.counter_examples):
-            problems.append(f"{where}: {error.path.removeprefix('body.')}: {error.message}")
+        try:
+            check_spell(draft_fields(draft))
+        except InvalidSpell as exc:
+            problems += [
+                f"{where}: {e.path.removeprefix('body.')}: {e.message}" for e in exc.errors
+            ]
     return problems
 
 

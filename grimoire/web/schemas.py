@@ -105,6 +105,27 @@ class SpellIn(msgspec.Struct, frozen=True, kw_only=True):
     applies_to: AppliesTo = ""
 
 
+class SpellPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Some fields of a spell, to change with PATCH; the fields left out keep their values.
+
+    The spell that results is checked as a whole, like a PUT.
+    """
+
+    # Only documents the body: the handler merges the fields sent into the stored spell and
+    # checks the merge with check_spell (SpellIn), so the rules are declared once.
+
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    description: Text | msgspec.UnsetType = msgspec.UNSET
+    error_type: ErrorType | msgspec.UnsetType = msgspec.UNSET
+    error_pattern: Pattern | msgspec.UnsetType = msgspec.UNSET
+    solution_code: Text | msgspec.UnsetType = msgspec.UNSET
+    tags: Tags | msgspec.UnsetType | None = msgspec.UNSET
+    examples: Examples | msgspec.UnsetType = msgspec.UNSET
+    counter_examples: Examples | msgspec.UnsetType = msgspec.UNSET
+    generic: bool | msgspec.UnsetType = msgspec.UNSET
+    applies_to: AppliesTo | msgspec.UnsetType = msgspec.UNSET
+
+
 class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
     """A stored spell."""
 
@@ -124,7 +145,15 @@ class SpellOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def decode_json(raw: bytes) -> Any:
-    """Decode a JSON body, or raise ``InvalidPayload`` (400) saying why it is not JSON."""
+    """Decode a JSON body, or raise ``InvalidPayload`` (400) saying why it is not JSON.
+
+    An empty body is a 422 that says so: msgspec's "Input data was truncated" tells nobody that
+    the body was missing.
+    """
+    if not raw.strip():
+        raise ValidationFailed(
+            "the request body is empty", [FieldError("body", "is required: send a JSON object")]
+        )
     try:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:

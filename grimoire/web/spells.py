@@ -9,17 +9,16 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.core.matching import example_problems
-from grimoire.core.patterns import pattern_problem
-from grimoire.errors import FieldError, InvalidSpell, ValidationFailed
+from grimoire.errors import FieldError, InvalidSpell
 from grimoire.resources import resources
+from grimoire.spellcheck import check_spell
 from grimoire.storage import spells as storage
 from grimoire.storage.tables import Spell
 from grimoire.web.bodies import read_body
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
 from grimoire.web.pagination import PAGE_PARAMS, TEXT_SCHEMA, parse_page, query_text, raise_if_any
 from grimoire.web.responses import JSONResponse
-from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut, decode_json, validate
+from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut, SpellPatch, decode_json
 
 
 async def list_spells(request: Request) -> Response:
@@ -75,22 +74,41 @@ async def delete_spell(request: Request) -> Response:
 
 
 async def read_spell(request: Request) -> dict[str, Any]:
-    """Read a spell body: its schema and its pattern (RE2) checked, every failure reported."""
-    data = decode_json(await read_body(request))
-    errors: list[FieldError] = []
-    spell: SpellIn | None = None
-    try:
-        spell = validate(data, SpellIn, root="body")
-    except ValidationFailed as exc:
-        errors.extend(exc.errors)
-    pattern = data.get("error_pattern") if isinstance(data, dict) else None
-    if isinstance(pattern, str) and pattern and (problem := pattern_problem(pattern)):
-        errors.append(FieldError("body.error_pattern", problem))
-    elif spell is not None:
-        errors.extend(example_problems(spell.error_pattern, spell.examples, spell.counter_examples))
-    if errors or spell is None:
+    """Read a whole spell body: every rule of ``check_spell`` applied, every failure reported."""
+    return check_spell(decode_json(await read_body(request)))
+
+
+async def patch_spell(request: Request) -> Response:
+    changes = decode_json(await read_body(request))
+    unknown_fields(changes)
+    async with resources(request).sessions.begin() as session:
+        spell_id = request.path_params["spell_id"]
+        current = spell_fields(await storage.get_spell(session, spell_id))
+        # The merged spell passes the same rules as a PUT: a pattern change is checked against
+        # the stored examples, and new examples against the stored pattern.
+        fields = check_spell({**current, **changes})
+        spell = await storage.update_spell(session, spell_id, fields, now=datetime.now(UTC))
+        return JSONResponse(spell_out(spell))
+
+
+def unknown_fields(changes: Any) -> None:
+    """Refuse a PATCH body that is not an object or names a field no spell has."""
+    if not isinstance(changes, dict):
+        raise InvalidSpell("the spell is not valid", [FieldError("body", "must be a JSON object")])
+    known = {field.encode_name for field in msgspec.structs.fields(SpellIn)}
+    errors = [
+        FieldError(f"body.{name}", "is not a field of a spell (or cannot be changed)")
+        for name in changes
+        if name not in known
+    ]
+    if errors:
         raise InvalidSpell("the spell is not valid", errors)
-    return msgspec.structs.asdict(spell)
+
+
+def spell_fields(spell: Spell) -> dict[str, Any]:
+    """Return the fields of a stored spell that a client writes."""
+    out = msgspec.structs.asdict(spell_out(spell))
+    return {field.encode_name: out[field.name] for field in msgspec.structs.fields(SpellIn)}
 
 
 def spell_out(spell: Spell) -> SpellOut:
@@ -177,8 +195,23 @@ routes = [
                 update_spell,
                 Operation(
                     summary="Replace a spell",
+                    description="Replaces the whole spell: a field left out gets its default "
+                    "(an empty list, no tags, not generic). To change some fields only, PATCH.",
                     tag="spells",
                     body=SpellIn,
+                    auth=True,
+                    responses={200: Reply("The updated spell.", SpellOut), 404: _NOT_FOUND},
+                ),
+            ),
+            "PATCH": (
+                patch_spell,
+                Operation(
+                    summary="Change some fields of a spell",
+                    description="Updates only the fields sent; the others keep their values. The "
+                    "spell that results passes the same checks as a PUT (its pattern against its "
+                    "examples too). A field no spell has is refused with a 422.",
+                    tag="spells",
+                    body=SpellPatch,
                     auth=True,
                     responses={200: Reply("The updated spell.", SpellOut), 404: _NOT_FOUND},
                 ),

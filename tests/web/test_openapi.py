@@ -24,6 +24,7 @@ DOCUMENTED: dict[tuple[str, str], set[str]] = {
     ("post", "/api/spells"): {"201", "401", "422"},
     ("get", "/api/spells/{spell_id}"): {"200", "401", "404"},
     ("put", "/api/spells/{spell_id}"): {"200", "401", "404", "422"},
+    ("patch", "/api/spells/{spell_id}"): {"200", "401", "404", "422"},
     ("delete", "/api/spells/{spell_id}"): {"204", "401", "404"},
     ("post", "/api/match"): {"200", "401", "422"},
     ("post", "/api/match/log"): {"200", "401", "422"},
@@ -137,3 +138,13 @@ async def test_the_docs_page_loads_everything_from_the_service(client: httpx.Asy
         "text/css",
         "application/javascript",
     } <= kinds
+
+
+def test_patch_documents_a_body_of_optional_spell_fields(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/api/spells/{spell_id}"]["patch"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    spell_in = document["components"]["schemas"]["SpellIn"]
+    assert set(schema["properties"]) == set(spell_in["properties"])
+    assert not schema.get("required")
+    assert "whole spell" in document["paths"]["/api/spells/{spell_id}"]["put"]["description"]

@@ -25,6 +25,18 @@ SPELL = {
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
+class _AnyTime(str):
+    """Equal to any timestamp string (for ``updated_at``, which a write moves)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    __hash__ = str.__hash__
+
+
+ANY_TIME = _AnyTime()
+
+
 @pytest.fixture
 async def guarded(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A client for an app whose writes need API_TOKEN, its spell reads opened on purpose."""
@@ -109,6 +121,7 @@ async def test_writes_need_the_token(guarded: httpx.AsyncClient, headers: dict[s
     for response in (
         await guarded.post("/api/spells", json=SPELL, headers=headers),
         await guarded.put(url, json=SPELL, headers=headers),
+        await guarded.patch(url, json={"title": "x"}, headers=headers),
         await guarded.delete(url, headers=headers),
     ):
         assert_error(response, 401, "UNAUTHORIZED")
@@ -195,7 +208,7 @@ async def test_schema_and_pattern_errors_are_reported_together(guarded: httpx.As
     assert error_paths(response) == {"body.title", "body.error_pattern"}
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"title": "unterminated'])
+@pytest.mark.parametrize("raw", [b"{not json", b'{"title": "unterminated'])
 async def test_malformed_json_is_400(guarded: httpx.AsyncClient, raw: bytes) -> None:
     response = await guarded.post("/api/spells", content=raw, headers=AUTH)
     assert_error(response, 400, "INVALID_PAYLOAD")
@@ -239,6 +252,59 @@ async def test_update_failures(guarded: httpx.AsyncClient) -> None:
     assert (await guarded.get(f"/api/spells/{spell['id']}")).json() == spell
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+async def test_an_empty_body_is_a_422_that_says_so(guarded: httpx.AsyncClient, method: str) -> None:
+    spell = await create(guarded)
+    url = "/api/spells" if method == "POST" else f"/api/spells/{spell['id']}"
+    for raw in (b"", b" \n"):
+        response = await guarded.request(method, url, content=raw, headers=AUTH)
+        body = assert_error(response, 422, "VALIDATION_ERROR")
+        assert body["detail"] == "the request body is empty"
+        assert body["errors"] == [{"path": "body", "message": "is required: send a JSON object"}]
+        assert "truncated" not in response.text
+
+
+async def test_patch_changes_only_the_fields_sent(guarded: httpx.AsyncClient) -> None:
+    spell = await create(guarded, examples=["ModuleNotFoundError: No module named 'yaml'"])
+    url = f"/api/spells/{spell['id']}"
+    response = await guarded.patch(url, json={"solution_code": "uv add <package>"}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    patched = response.json()
+    assert patched == spell | {"solution_code": "uv add <package>", "updated_at": ANY_TIME}
+    assert patched["updated_at"] >= spell["updated_at"]
+    assert (await guarded.get(url)).json() == patched
+    cleared = await guarded.patch(url, json={"tags": None, "generic": True}, headers=AUTH)
+    assert (cleared.json()["tags"], cleared.json()["generic"]) == (None, True)
+    assert (await guarded.patch(url, json={}, headers=AUTH)).json()["title"] == SPELL["title"]
+
+
+async def test_patch_checks_the_spell_that_results(guarded: httpx.AsyncClient) -> None:
+    spell = await create(guarded, examples=["ModuleNotFoundError: No module named 'yaml'"])
+    url = f"/api/spells/{spell['id']}"
+    cases = [
+        ({"title": ""}, {"body.title"}),
+        ({"description": "a\u0000b"}, {"body.description"}),
+        ({"error_pattern": "(?=x)"}, {"body.error_pattern"}),
+        # A new pattern must still match the stored examples.
+        ({"error_pattern": "ImportError"}, {"body.examples[0]"}),
+        ({"id": 7, "created_at": "2020-01-01T00:00:00Z"}, {"body.id", "body.created_at"}),
+    ]
+    for changes, paths in cases:
+        response = await guarded.patch(url, json=changes, headers=AUTH)
+        assert_error(response, 422, "INVALID_SPELL")
+        assert error_paths(response) == paths, changes
+    for raw in (b"[]", b"null"):
+        response = await guarded.patch(url, content=raw, headers=AUTH)
+        assert_error(response, 422, "INVALID_SPELL")
+    assert_error(await guarded.patch(url, content=b"{nope", headers=AUTH), 400, "INVALID_PAYLOAD")
+    assert_error(
+        await guarded.patch("/api/spells/999", json={"title": "t"}, headers=AUTH),
+        404,
+        "SPELL_NOT_FOUND",
+    )
+    assert (await guarded.get(url)).json() == spell
+
+
 async def test_delete_then_404(guarded: httpx.AsyncClient) -> None:
     spell = await create(guarded)
     response = await guarded.delete(f"/api/spells/{spell['id']}", headers=AUTH)
@@ -258,9 +324,9 @@ async def test_deleted_ids_are_never_reused(guarded: httpx.AsyncClient) -> None:
 
 async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     assert_error(await client.get("/api/nothing"), 404, "ROUTE_NOT_FOUND")
-    response = await client.patch("/api/spells/1")
+    response = await client.post("/api/spells/1")
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
-    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE"}
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "PATCH", "DELETE"}
 
 
 async def test_filters_and_ids_no_row_can_have_are_clean_errors(client: httpx.AsyncClient) -> None:
