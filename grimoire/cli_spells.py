@@ -130,15 +130,22 @@ def render_table(errors: Sequence[LogError]) -> str:
         return "No errors found.\n"
     lines = []
     for error in errors:
-        lines.append(f"✗ {error.error_type}: {error.message}")
-        for rank, match in enumerate(error.matches, start=1):
+        lines.append(f"{_ROLE_MARK[error.role]} {error.error_type}: {error.message}")
+        lines.append(f"  {error.role} (line {error.line}): {error.why}")
+        shown = error.matches if error.role != "warning" else error.matches[:1]
+        for rank, match in enumerate(shown, start=1):
             lines.append(f"  {rank}. {match.title}  (spell #{match.spell_id}; {_why(match)})")
+            if error.role == "warning":
+                continue
             for fix_line in match.solution_code.strip().splitlines()[:6]:
                 lines.append(f"       {fix_line}")
         if not error.matches:
             lines.append("  no spell fits this error")
         lines.append("")
     return "\n".join(lines)
+
+
+_ROLE_MARK = {"failure": "✗", "consequence": "↳", "warning": "!"}
 
 
 def _why(match: MatchOut) -> str:

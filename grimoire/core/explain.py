@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import msgspec
 
-from grimoire.core.extract import extract_log_errors
 from grimoire.core.matching import Match, Spellbook, rank_spells
 from grimoire.core.payload import ErrorPayload
+from grimoire.core.rootcause import Role, read_log
 
 
 class WhyOut(msgspec.Struct, frozen=True):
@@ -18,6 +18,7 @@ class WhyOut(msgspec.Struct, frozen=True):
     pattern: bool
     error_type: bool
     terms: list[str]
+    specificity: float = 0.0
 
 
 class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,13 +34,22 @@ class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LogError(msgspec.Struct, frozen=True, kw_only=True):
-    """One error found in a log, with its ranked spells."""
+    """One error found in a log, with its role in the failure, why, and its ranked spells.
+
+    ``role``: ``failure`` (what ended the job, or the root cause the later errors follow from),
+    ``consequence`` (follows from an earlier failure), ``warning`` (did not fail the job: a
+    warning, or an error the job went on from). ``line``: where it is in the log, runner
+    markers removed (1-based).
+    """
 
     error_type: str
     message: str
     context: str
     stack_trace: str
     matches: list[MatchOut]
+    role: Role = "failure"
+    why: str = ""
+    line: int = 0
 
 
 def explain_error(payload: ErrorPayload, book: Spellbook, *, limit: int) -> list[MatchOut]:
@@ -48,28 +58,20 @@ def explain_error(payload: ErrorPayload, book: Spellbook, *, limit: int) -> list
 
 
 def explain_log(text: str, book: Spellbook, *, limit: int) -> list[LogError]:
-    """Extract the errors of a log and rank spells for each, best-explained errors first."""
-    found = [
+    """Read the errors of a log, root cause first (``rootcause``), and rank spells for each."""
+    return [
         LogError(
-            error_type=payload.error_type,
-            message=payload.message,
-            context=payload.context,
-            stack_trace=payload.stack_trace,
-            matches=explain_error(payload, book, limit=limit),
+            error_type=finding.payload.error_type,
+            message=finding.payload.message,
+            context=finding.payload.context,
+            stack_trace=finding.payload.stack_trace,
+            matches=explain_error(finding.payload, book, limit=limit),
+            role=finding.role,
+            why=finding.why,
+            line=finding.line,
         )
-        for payload in extract_log_errors(text, book)
+        for finding in read_log(text, book)
     ]
-    found.sort(key=_telling_first)
-    return found
-
-
-def _telling_first(error: LogError) -> tuple[int, float]:
-    """Sort key: specific matches first, then generic ones ("exit code 1"), then unmatched; best
-    score first within each. The sort is stable, so ties keep their order in the log."""
-    if not error.matches:
-        return 2, 0.0
-    best = error.matches[0]
-    return int(best.generic), -best.score
 
 
 def match_out(match: Match, book: Spellbook) -> MatchOut:
@@ -79,7 +81,9 @@ def match_out(match: Match, book: Spellbook) -> MatchOut:
         spell_id=match.spell_id,
         title=match.title,
         score=match.score,
-        why=WhyOut(match.why.pattern, match.why.error_type, list(match.why.terms)),
+        why=WhyOut(
+            match.why.pattern, match.why.error_type, list(match.why.terms), match.why.specificity
+        ),
         error_type=spell.error_type,
         solution_code=spell.solution_code,
         generic=spell.generic,

@@ -16,7 +16,6 @@ around the error; the stack trace is every line the signature covers.
 from __future__ import annotations
 
 import functools
-import re
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -24,6 +23,7 @@ from typing import NamedTuple
 import re2
 
 from grimoire.core.diff import FileChange
+from grimoire.core.joblog import clean_log
 from grimoire.core.matching import Spellbook
 from grimoire.core.paths import applies
 from grimoire.core.payload import ErrorPayload
@@ -36,19 +36,6 @@ MAX_HITS_PER_SPELL = 3
 """Lines located per matching spell: a pattern that matches 5,000 lines of a log is one error."""
 MAX_LOG_ERRORS = 50
 MAX_DIFF_ERRORS = 200
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?", re.MULTILINE)
-_NEWLINES = re.compile(r"\r\n?")
-
-
-def clean_log(text: str) -> str:
-    """Strip ANSI colour codes and GitHub Actions timestamps; normalise line endings."""
-    if "\r" in text:
-        text = _NEWLINES.sub("\n", text)
-    if "\x1b" in text:
-        text = _ANSI.sub("", text)
-    return _TIMESTAMP.sub("", text)
 
 
 def extract_errors(
@@ -69,14 +56,27 @@ def extract_errors(
 def extract_log_errors(text: str, book: Spellbook) -> list[ErrorPayload]:
     """Return the distinct errors of a raw CI log (``path`` and ``line`` are ``None``)."""
     lines = clean_log(text).split("\n")
+    distinct: dict[tuple[str, str], ErrorPayload] = {}
+    for found in locate_errors(lines, book):
+        distinct.setdefault((found.payload.error_type, found.payload.message), found.payload)
+    return list(distinct.values())[:MAX_LOG_ERRORS]
+
+
+class Located(NamedTuple):
+    """An error of a log and where it is: the line that carries it and the lines it covers."""
+
+    anchor: int
+    start: int
+    end: int
+    payload: ErrorPayload
+
+
+def locate_errors(lines: Sequence[str], book: Spellbook) -> list[Located]:
+    """Return every error of a cleaned log's lines, in line order (repeats included)."""
     data = utf8("\n".join(lines))
     signatures = find_signatures(lines, data=data)
     hits = _pattern_hits(lines, data, book)
-    found = _errors(_Source(lines, None, None), signatures, hits, book)
-    distinct: dict[tuple[str, str], ErrorPayload] = {}
-    for payload in found:
-        distinct.setdefault((payload.error_type, payload.message), payload)
-    return list(distinct.values())[:MAX_LOG_ERRORS]
+    return _errors(_Source(lines, None, None), signatures, hits, book)
 
 
 def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
@@ -89,7 +89,8 @@ def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
         for signature in find_signatures(lines[start:end])
     ]
     hits = _pattern_hits(lines, utf8("\n".join(lines)), book, path=change.path)
-    return _errors(_Source(lines, numbers, change.path), signatures, hits, book)
+    found = _errors(_Source(lines, numbers, change.path), signatures, hits, book)
+    return [error.payload for error in found]
 
 
 def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -151,12 +152,14 @@ class _Source(NamedTuple):
 
 def _errors(
     source: _Source, signatures: Sequence[Signature], hits: dict[int, int], book: Spellbook
-) -> list[ErrorPayload]:
+) -> list[Located]:
     """Merge signatures and pattern hits into payloads, in line order."""
     spans = [(signature.start, signature.end) for signature in signatures]
     located = [
-        (
+        Located(
             s.anchor,
+            s.start,
+            s.end,
             _payload(source, s.error_type, s.message, anchor=s.anchor, span=(s.start, s.end)),
         )
         for s in signatures
@@ -167,9 +170,10 @@ def _errors(
             continue  # the signature's stack trace holds this line: ranking finds the hit there
         message = source.lines[index].strip()
         error_type = book.spell(spell_id).error_type
-        located.append((index, _payload(source, error_type, message, anchor=index, span=None)))
-    located.sort(key=lambda item: item[0])
-    return [payload for _, payload in located]
+        payload = _payload(source, error_type, message, anchor=index, span=None)
+        located.append(Located(index, index, index + 1, payload))
+    located.sort(key=lambda item: item.anchor)
+    return located
 
 
 def _payload(

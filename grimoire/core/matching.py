@@ -17,11 +17,19 @@ A spell whose ``applies_to`` globs do not cover the payload's path is never retu
 (``paths``). Scores are rounded to 4 decimals. Matches under ``RELEVANCE_FLOOR`` are dropped,
 and a spell marked ``generic`` is returned only when no specific spell clears the floor for the
 same error.
-Results are sorted by score descending, then spell id ascending.
+
+Specificity: when several spells' patterns match the same error, the one whose pattern says more
+about it wins, whatever the scores: spells with a pattern hit come first, ordered by the literal
+weight (``specificity``) of the top-level alternative of their pattern that matched (the more
+literal text a match must contain, the more specific; a pattern that implies another contains
+its literals), then by score descending, then spell id ascending. Keyword-only matches follow,
+by score descending, then spell id. So "undefined reference to `sqrt'" is the missing ``-lm``
+before it is any undefined reference.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 
 import msgspec
@@ -31,6 +39,7 @@ from grimoire.core.keywords import Fields, KeywordIndex
 from grimoire.core.paths import applies
 from grimoire.core.payload import ErrorPayload
 from grimoire.core.regexsets import PatternSets, compile_line_pattern
+from grimoire.core.specificity import alternatives, literal_weight
 from grimoire.core.tokens import pattern_literals, tokenize
 from grimoire.errors import FieldError, SpellNotFound
 
@@ -66,11 +75,13 @@ class SpellRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Why(msgspec.Struct, frozen=True):
-    """Which signals fired: the pattern, the error type, and the top shared keywords."""
+    """Which signals fired: the pattern, the error type, the top shared keywords, and how
+    specific the pattern that matched is (``specificity``; 0 without a pattern hit)."""
 
     pattern: bool
     error_type: bool
     terms: tuple[str, ...]
+    specificity: float = 0.0
 
 
 class Match(msgspec.Struct, frozen=True):
@@ -173,11 +184,17 @@ def spell_fields(spell: SpellRecord) -> Fields:
 
 
 def rank_spells(payload: ErrorPayload, book: Spellbook, *, limit: int = 5) -> list[Match]:
-    """Return the best spells for ``payload`` above the relevance floor, best first."""
+    """Return the best spells for ``payload`` above the relevance floor, best first.
+
+    Order: spells whose pattern matches first, the more specific pattern first (``specificity``
+    of the alternative that matched), then by score, then by id; then the keyword-only matches
+    by score and id.
+    """
     terms = book._keywords.query_terms(payload_terms(payload))
     similarity = book._keywords.similarities(terms)
-    hits = frozenset(book.search(pattern_text(payload)))
-    scored: list[tuple[float, int]] = []
+    text = pattern_text(payload)
+    hits = frozenset(book.search(text))
+    scored: list[tuple[float, float, int]] = []
     for spell_id in hits | _keyword_candidates(similarity):
         spell = book._spells[spell_id]
         if not applies(spell.applies_to, payload.path):
@@ -188,13 +205,37 @@ def rank_spells(payload: ErrorPayload, book: Spellbook, *, limit: int = 5) -> li
             keywords=similarity.get(spell_id, 0.0),
         )
         if score >= RELEVANCE_FLOOR:
-            scored.append((score, spell_id))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    if any(not book._spells[spell_id].generic for _, spell_id in scored):
-        scored = [(s, i) for s, i in scored if not book._spells[i].generic]
+            specific = matched_specificity(spell.error_pattern, text) if spell_id in hits else 0.0
+            scored.append((specific, score, spell_id))
+    scored.sort(key=lambda item: (-(item[2] in hits), -item[0], -item[1], item[2]))
+    if any(not book._spells[spell_id].generic for _, _, spell_id in scored):
+        scored = [item for item in scored if not book._spells[item[2]].generic]
     return [
-        _match(book, spell_id, score, payload, hits, terms) for score, spell_id in scored[:limit]
+        _match(book, spell_id, score, payload, hits, terms, specific)
+        for specific, score, spell_id in scored[:limit]
     ]
+
+
+def matched_specificity(pattern: str, text: str) -> float:
+    """Return the literal weight of the most specific top-level alternative of ``pattern`` that
+    matches a line of ``text`` (``specificity``): what the spell says about this error."""
+    options = alternatives(pattern)
+    if len(options) == 1:
+        return literal_weight(pattern)
+    weights = [
+        literal_weight(option)
+        for option in options
+        if (regex := _alternative_regex(option)) is not None and regex.search(text) is not None
+    ]
+    return max(weights, default=literal_weight(pattern))
+
+
+@functools.lru_cache(maxsize=16384)
+def _alternative_regex(option: str) -> re2._Regexp | None:
+    try:
+        return compile_line_pattern(option)
+    except re2.error:
+        return None
 
 
 def _keyword_candidates(similarity: dict[int, float]) -> set[int]:
@@ -214,6 +255,7 @@ def _match(
     payload: ErrorPayload,
     hits: frozenset[int],
     terms: list[tuple[str, float]],
+    specific: float,
 ) -> Match:
     spell = book._spells[spell_id]
     parts = book._keywords.contributions(spell_id, spell_fields(spell), terms)
@@ -222,6 +264,7 @@ def _match(
         pattern=spell_id in hits,
         error_type=types_agree(payload.error_type, spell.error_type),
         terms=tuple(term for term, _ in parts[:WHY_TERMS]),
+        specificity=specific,
     )
     return Match(spell_id=spell_id, title=spell.title, score=score, why=why)
 

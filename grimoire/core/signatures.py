@@ -17,7 +17,13 @@ they give:
   ``fatal error``; AddressSanitizer reports: ``AddressSanitizer``
 - ``npm ERR!`` / ``npm error`` blocks: ``NpmError``; ``make: ***``: ``MakeError``; pip's
   resolver errors: ``PipError``; ``docker build`` failures: ``DockerBuildError``; the Docker
-  client's daemon errors: ``DockerError``; ``Process completed with exit code N``: ``ProcessExit``
+  client's daemon errors: ``DockerError``; the runner's ending (``Process completed with exit
+  code N``, GitLab's ``Job failed: exit code N``, Jenkins' ``script returned exit code N``):
+  ``ProcessExit``
+- Maven's ``[ERROR] File.java:[12,5] msg`` (javac, wrapped): ``CompileError``, and its
+  ``[ERROR] Failed to execute goal ...``: ``MavenError``; node --test's TAP ``error: '...'`` with
+  ``name: 'ReferenceError'`` a few lines on: that name; pytest's short summary (``FAILED
+  t.py::test - msg``, ``ERROR t.py``): the exception in it, or ``AssertionError``
 
 Every walk is bounded (``MAX_WALK`` lines) and every line is looked at a bounded number of
 times, so recognition stays linear in the size of the run. The one walk that may fail after
@@ -77,7 +83,15 @@ _DOCKER_BUILD = re.compile(
 _DOCKER = re.compile(
     r"(?P<msg>Cannot connect to the Docker daemon at .*|Error response from daemon: .*)"
 )
-_EXIT = re.compile(r"(?:##\[error\]|Error: )?(?P<msg>Process completed with exit code \d+\.?)")
+_EXIT = re.compile(
+    r"(?:##\[error\]|Error: |ERROR: )?(?P<msg>Process completed with exit code \d+\.?"
+    r"|Job failed: exit code -?\d+|script returned exit code -?\d+)"
+)
+_MAVEN_JAVAC = re.compile(r"\[ERROR\] (?P<path>\S+):\[\d+,\d+\] (?P<msg>.*)")
+_MAVEN_GOAL = re.compile(r"\[ERROR\] (?P<msg>Failed to execute goal .*)")
+_TAP_ERROR = re.compile(r"\s+error: '(?P<msg>.*)'")
+_TAP_NAME = re.compile(r"\s+name: '(?P<type>[\w$.]+)'")
+_PYTEST_SUMMARY = re.compile(r"(?:FAILED|ERROR) (?P<where>\S+)(?: - (?P<text>.*))?")
 
 
 def _trigger_options() -> re2.Options:
@@ -118,6 +132,10 @@ _TRIGGERS = re2.compile(
             r"Cannot connect to the Docker daemon at ",
             r"Error response from daemon: ",
             r"(?:##\[error\]|Error: )?Process completed with exit code \d+\.?$",
+            r"ERROR: (?:Job failed: exit code|script returned exit code) -?\d+$",
+            r"\[ERROR\] (?:\S+:\[\d+,\d+\] |Failed to execute goal )",
+            r"\s+error: '.*'$",
+            r"(?:FAILED|ERROR) \S+(?:::| - |\.py$)",
         )
     )
     + ")",
@@ -316,6 +334,46 @@ def _npm(lines: Sequence[str], i: int, floor: int) -> Signature | None:
     return _signature("NpmError", message, anchor=anchor, start=i, end=end)
 
 
+def _maven(lines: Sequence[str], i: int, floor: int) -> Signature | None:
+    """Maven's ``[ERROR] File.java:[12,5] msg`` (javac, wrapped) and its goal failures."""
+    if match := _MAVEN_JAVAC.fullmatch(lines[i]):
+        end = i + 1
+        while end < min(len(lines), i + MAX_WALK) and lines[end].startswith("[ERROR]   "):
+            end += 1
+        message = match["msg"]
+        return _signature("CompileError", message, anchor=i, start=i, end=end)
+    if match := _MAVEN_GOAL.fullmatch(lines[i]):
+        return _signature("MavenError", match["msg"], anchor=i, start=i, end=i + 1)
+    return None
+
+
+def _tap(lines: Sequence[str], i: int, floor: int) -> Signature | None:
+    """node --test's TAP: ``error: 'x is not defined'``, then ``name: 'ReferenceError'``."""
+    match = _TAP_ERROR.fullmatch(lines[i])
+    if match is None:
+        return None
+    for j in range(i + 1, min(len(lines), i + 4)):
+        if name := _TAP_NAME.fullmatch(lines[j]):
+            end = j + 1
+            while end < min(len(lines), i + MAX_WALK) and lines[end].strip() not in ("...", ""):
+                end += 1
+            return _signature(name["type"], match["msg"], anchor=i, start=i, end=end)
+    return None
+
+
+def _pytest_summary(lines: Sequence[str], i: int, floor: int) -> Signature | None:
+    """pytest's short test summary: ``FAILED tests/x.py::test - AssertionError: ...``."""
+    match = _PYTEST_SUMMARY.fullmatch(lines[i])
+    if match is None or not ("::" in match["where"] or match["where"].endswith(".py")):
+        return None
+    text = (match["text"] or "").strip()
+    inner = _EXCEPTION.fullmatch(text)
+    if inner is not None and inner["msg"] is not None:
+        return _signature(inner["type"], inner["msg"], anchor=i, start=i, end=i + 1)
+    error_type = "AssertionError" if text.startswith("assert") else "TestFailure"
+    return _signature(error_type, text or match["where"], anchor=i, start=i, end=i + 1)
+
+
 def _signature(
     error_type: str, message: str | None, *, anchor: int, start: int, end: int
 ) -> Signature:
@@ -332,6 +390,9 @@ _RECOGNISERS: tuple[Callable[[Sequence[str], int, int], Signature | None], ...] 
     # _traceback comes first, from _recognise
     _pytest,
     _rust_panic,
+    _maven,
+    _tap,
+    _pytest_summary,
     _block(_RUST, "E0000"),
     _block(_TSC, "TS0000"),
     _block(_COMPILER, "CompileError"),

@@ -49,7 +49,8 @@ class LogRequest(msgspec.Struct, frozen=True):
 
 
 class LogResponse(msgspec.Struct, frozen=True):
-    """The errors found: best explained first, generic-only matches after, unmatched last."""
+    """The errors found, root cause first: failures, then their consequences, then warnings
+    and tolerated errors; each with its ``role``, ``why`` and ranked spells."""
 
     errors: list[LogError]
 
@@ -105,9 +106,14 @@ routes = [
                     summary="Find the errors in a CI log (or diff) and rank spells for each",
                     tag="match",
                     description=f"Bodies up to {LOG_BODY_LIMIT // (1024 * 1024)} MiB. ANSI "
-                    "colours and GitHub Actions timestamps are ignored.",
+                    "colours, timestamps and runner markers (GitHub Actions `##[group]`, GitLab "
+                    "`section_start`, Jenkins `[Pipeline]`) are ignored. Errors come root cause "
+                    "first, each with a `role`: `failure` (what ended the job, or the cause the "
+                    "later errors follow from), `consequence` (follows from an earlier failure), "
+                    "`warning` (did not fail the job: warnings, tolerated errors), and `why`. "
+                    "Duplicates (pytest's `E` line and its summary) are merged.",
                     body=LogRequest,
-                    responses={200: Reply("The errors, best-explained first.", LogResponse)},
+                    responses={200: Reply("The errors, root cause first.", LogResponse)},
                 ),
             )
         },

@@ -264,8 +264,9 @@ def test_ranking_is_pure_and_independent_of_order_and_patching(
     assert ranking(payload, patched) == fresh
 
 
-# Property: results are in non-increasing score order, ties broken by ascending id, every score
-# clears the relevance floor, and a generic spell appears only when no specific one does.
+# Property: pattern hits first, the more specific pattern first, then non-increasing score, ties
+# broken by ascending id; every score clears the relevance floor, and a generic spell appears
+# only when no specific one does.
 @settings(max_examples=150, deadline=None)
 @given(spellbooks(), payloads)
 def test_results_are_ordered_and_above_the_floor(
@@ -273,7 +274,7 @@ def test_results_are_ordered_and_above_the_floor(
 ) -> None:
     book = compile_spellbook(spells)
     matches = ranking(payload, book)
-    keys = [(-m.score, m.spell_id) for m in matches]
+    keys = [(-m.why.pattern, -m.why.specificity, -m.score, m.spell_id) for m in matches]
     assert keys == sorted(keys)
     assert all(RELEVANCE_FLOOR <= m.score <= 1.0 for m in matches)
     kinds = {book.spell(m.spell_id).generic for m in matches}

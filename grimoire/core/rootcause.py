@@ -1,0 +1,323 @@
+"""Read a CI log for its root cause: each error gets a role and a reason, root cause first.
+
+A job log holds many error-looking lines; one of them ended the job. ``read_log`` finds every
+error (``extract.locate_errors``) and gives each a role:
+
+- ``failure``: what ended the job: the error the job stopped on, before its exit code (the last
+  traceback, the failing tests, the compiler's errors), or the error the later ones follow from;
+- ``consequence``: follows from an earlier failure: the ``make: ***``, ``npm error Lifecycle``,
+  ``Failed to execute goal … Compilation failure`` and exit-code lines that report a tool failed,
+  the import errors of a package that did not install, the syntax errors of committed conflict
+  markers, the errors after a ``$'\\r'`` (a script with Windows line endings), an exception raised
+  while handling another (Python's "During handling of the above exception");
+- ``warning``: did not fail the job: warnings (``WARNING: Retrying …``, ``DeprecationWarning``,
+  ``npm warn``, ``[WARNING]``), and tolerated errors: an error in a command the job went on from
+  (a ``mkdir`` the script ignored, npm's ERESOLVE before the retry that worked), a handled
+  exception's trace in output that went on, a traceback in a failing test's captured log.
+
+The rules, in order (build for the class, not the case):
+
+1. The job ends at its last exit line (``Process completed with exit code N``, GitLab's ``Job
+   failed``, Jenkins' ``script returned exit code``); errors after it did not end it.
+2. The failing command (``joblog``) is the last command before the end (without an exit line:
+   the command of the last error that is not a wrapper, a line that only says a tool failed).
+   Errors in earlier commands were tolerated, unless a rule below makes them the cause; a
+   failing command without errors makes the exit line the failure.
+3. In the failing command, compiler diagnostics win over test failures, which win over runtime
+   errors: every compiler error (first first) or every failing test is a failure; of runtime
+   errors only the last is (earlier ones were handled: the program went on).
+4. Cause rules, across commands: a failed dependency install causes the later import errors;
+   conflict markers cause the later syntax errors; ``$'\\r'`` causes everything after it in its
+   command; a Python exception causes the one raised while handling it.
+5. Duplicates (the same type and message: pytest's ``E`` line and its summary line) are merged.
+
+Pure: text and a spellbook in, values out.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Literal
+
+import msgspec
+
+from grimoire.core.extract import Located, locate_errors
+from grimoire.core.joblog import JobLog, read_job_log
+from grimoire.core.matching import Spellbook
+from grimoire.core.payload import ErrorPayload
+
+Role = Literal["failure", "consequence", "warning"]
+ROLES: tuple[Role, ...] = ("failure", "consequence", "warning")
+MAX_FINDINGS = 50
+
+_WARNING = re.compile(
+    r"\s*(?:WARNING|WARN|Warning|warning)\b|\s*npm (?:WARN|warn)\b|\s*\[WARNING\]"
+    r"|.*\b\w*Warning: |\S+:\d+:(?:\d+:)? warning: |\s*DEPRECATION: "
+)
+_WRAPPER = re.compile(
+    r"(?:\[.*\] Error \d+$|.*\bELIFECYCLE\b|Lifecycle script|command failed|errno \d+$"
+    r"|Failed to execute goal .*(?:Compilation failure|There are test failures)"
+    r"|.*returned a non-zero code|.*did not complete successfully|could not compile)"
+)
+_MARKER = re.compile(r"(?:E\s+)?\s*(?:\d+ \| )?(?P<marker>(?:<{7}|>{7})(?: \S.*)?)")
+_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: \S|$)|conflict marker", re.MULTILINE)
+_INSTALL_OK = re.compile(
+    r"^(?:added \d+ packages?|Successfully installed|Would install|up to date)", re.MULTILINE
+)
+_CRLF = re.compile(r"\$'[^'\n]*\\r'")
+_INSTALL_FAILED = re.compile(
+    r"Could not find a version that satisfies|No matching distribution found|ResolutionImpossible"
+    r"|Cannot install .* because|Failed building wheel|Could not build wheels"
+    r"|ERESOLVE|\bE404\b|404 Not Found|[Cc]ould not resolve dependencies"
+)
+_IMPORT_ERROR = re.compile(
+    r"ModuleNotFoundError|ImportError|No module named|Cannot find module|Cannot find package"
+    r"|package [\w.]+ does not exist|cannot find symbol|unresolved import|cannot find package"
+)
+_SYNTAX_ERROR = re.compile(r"Syntax|Indentation|Unexpected token|expected|CompileError|TS1\d{3}")
+_CHAINED = re.compile(
+    r"During handling of the above exception|The above exception was the direct cause"
+)
+_COMPILER_TYPE = re.compile(r"CompileError|LinkerError|TS\d+|E\d{4}")
+_PYTEST_LINE = re.compile(r"E {2,}|(?:FAILED|ERROR) \S+(?:::| - |\.py$)")
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """One error of a log, with its role in the failure and why it has it.
+
+    ``line`` is the 1-based line of the cleaned log (runner markers removed) that carries it.
+    """
+
+    payload: ErrorPayload
+    role: Role
+    why: str
+    line: int
+
+
+class _Item(msgspec.Struct, kw_only=True):
+    """An error being read: where it is, what kind of line it is, and the role given so far."""
+
+    at: Located
+    kind: Literal["error", "warning", "wrapper", "exit"]
+    family: Literal["compiler", "test", "runtime"]
+    role: Role = "warning"
+    why: str = ""
+    order: int = 0
+
+
+def read_log(text: str, book: Spellbook) -> list[Finding]:
+    """Return the errors of a raw CI log with their roles, root cause first, duplicates merged."""
+    job = read_job_log(text)
+    found = _with_conflict_markers(locate_errors(job.lines, book), job.lines)
+    items = [_item(located, job.lines) for located in found]
+    _assign(items, job, _install_successes(job.lines))
+    ordered = sorted(items, key=lambda item: (ROLES.index(item.role), item.order, item.at.anchor))
+    return _merged(ordered)[:MAX_FINDINGS]
+
+
+def _with_conflict_markers(found: list[Located], lines: Sequence[str]) -> list[Located]:
+    """Add the conflict markers an error's excerpt shows as an error of their own, before it:
+    a parser stumbles on ``<<<<<<< HEAD`` and reports a syntax error, but the markers are the
+    cause (rule 4 links the two)."""
+    added: list[Located] = []
+    for located in found:
+        if _CONFLICT.search(located.payload.message):
+            continue
+        for index in range(max(0, located.start - 3), located.end):
+            match = _MARKER.fullmatch(lines[index])
+            if match is not None:
+                message = match["marker"].strip()
+                payload = ErrorPayload(
+                    error_type="MergeConflict", message=message, context=lines[index]
+                )
+                added.append(Located(index, index, index + 1, payload))
+                break
+    if not added:
+        return found
+    return sorted([*found, *added], key=lambda located: located.anchor)
+
+
+def _install_successes(lines: Sequence[str]) -> list[int]:
+    """Return the lines where a dependency install reports success (npm, pip)."""
+    text = "\n".join(lines)
+    if "added " not in text and "install" not in text and "up to date" not in text:
+        return []
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    return [bisect_right(starts, m.start()) - 1 for m in _INSTALL_OK.finditer(text)]
+
+
+def _item(found: Located, lines: Sequence[str]) -> _Item:
+    payload, line = found.payload, lines[found.anchor]
+    if payload.error_type == "ProcessExit":
+        kind: Literal["error", "warning", "wrapper", "exit"] = "exit"
+    elif payload.error_type.endswith("Warning") or _WARNING.match(line):
+        kind = "warning"
+    elif _WRAPPER.match(payload.message) and not _INSTALL_FAILED.search(payload.message):
+        kind = "wrapper"
+    else:
+        kind = "error"
+    if _COMPILER_TYPE.fullmatch(payload.error_type):
+        family: Literal["compiler", "test", "runtime"] = "compiler"
+    elif _PYTEST_LINE.match(line):
+        family = "test"
+    else:
+        family = "runtime"
+    return _Item(at=found, kind=kind, family=family)
+
+
+def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
+    """Give every item its role and reason (the module docstring's rules)."""
+    exits = [item for item in items if item.kind == "exit"]
+    end = exits[-1].at.anchor if exits else len(job.lines)
+    ending = f"`{_text(exits[-1])}`" if exits else "the end of the log"
+    before = [item for item in items if item.kind in ("error", "wrapper") and item.at.anchor < end]
+    for item in items:
+        if item.kind == "warning":
+            item.why = "a warning: it did not fail the build"
+        elif item.at.anchor > end:
+            item.why = "after the job ended"
+    if not before:
+        for item in exits:
+            item.role, item.why = "failure", "the job's exit status; no error above explains it"
+        return
+    errors = [item for item in before if item.kind == "error"] or before
+    # The failing command is the last one before the exit line; with no exit line, the one
+    # of the last error.
+    command = job.command_of(end if exits else errors[-1].at.anchor)
+    failing = [item for item in before if job.command_of(item.at.anchor) == command]
+    if failing:
+        _decide(failing, ending)
+    for item in before:
+        if job.command_of(item.at.anchor) != command:
+            following = job.next_command(item.at.anchor)
+            where = f" (line {following + 1} ran next)" if following is not None else ""
+            item.why = f"tolerated: the job went on after it{where}"
+    if not failing:
+        for item in exits[-1:]:
+            item.role = "failure"
+            item.why = f"the command at line {command + 1} failed without an error line"
+    _apply_causes(items, job, end, successes)
+    root = next((item for item in items if item.role == "failure"), None)
+    for item in items:
+        late = item.kind == "wrapper" and item.at.anchor > end
+        if item.kind in ("wrapper", "exit") and item.role != "failure" and root and not late:
+            item.role, item.why = "consequence", f"follows from {_cite(root)}"
+
+
+def _decide(failing: list[_Item], ending: str) -> None:
+    """Rule 3: pick the failures of the failing command; the rest of it was tolerated."""
+    errors = [item for item in failing if item.kind == "error"]
+    if not errors:
+        failing[-1].role, failing[-1].why = "failure", f"last error before {ending}"
+        return
+    for family in ("compiler", "test", "runtime"):
+        chosen = [item for item in errors if item.family == family]
+        if chosen:
+            break
+    if family == "runtime":
+        chosen = _chain_root(errors, chosen[-1])
+    for rank, item in enumerate(chosen):
+        item.role, item.order = "failure", rank
+        item.why = item.why or (
+            f"last error before {ending}"
+            if item is chosen[-1] and family == "runtime"
+            else f"{'first ' if rank == 0 else ''}{_FAMILY_WHY[family]} before {ending}"
+        )
+    for item in errors:
+        if item.role != "failure" and not item.why:
+            item.why = "tolerated: the command went on after it"
+
+
+_FAMILY_WHY = {"compiler": "compiler error", "test": "failing test", "runtime": "error"}
+
+
+def _chain_root(errors: list[_Item], last: _Item) -> list[_Item]:
+    """Return the exception ``last`` was raised while handling, walking back ("During handling
+    of the above exception"), root first; the later ones follow from it."""
+    chain = [last]
+    index = errors.index(last)
+    while (
+        index > 0
+        and errors[index].at.payload.context
+        and _CHAINED.search(errors[index].at.payload.context)
+    ):
+        index -= 1
+        chain.insert(0, errors[index])
+    for item in chain[1:]:
+        item.role, item.why = "consequence", f"raised while handling {_cite(chain[0])}"
+    if len(chain) > 1:
+        chain[0].role = "failure"
+        chain[0].why = "the exception the last error was raised while handling"
+    return chain[:1]
+
+
+def _apply_causes(items: list[_Item], job: JobLog, end: int, successes: list[int]) -> None:
+    """Rule 4: an earlier error that causes later ones is the root cause; they follow from it."""
+    for index, cause in enumerate(items):
+        if cause.kind != "error" or cause.at.anchor > end:
+            continue
+        effects = [
+            item
+            for item in items[index + 1 :]
+            if item.kind == "error"
+            and item.at.anchor < end
+            and _causes(cause, item, job, successes)
+        ]
+        if not effects or any(item.role == "failure" for item in items[:index]):
+            continue
+        if not any(item.role == "failure" for item in effects):
+            continue
+        cause.role, cause.order = "failure", -1
+        cause.why = f"root cause: {len(effects)} later error(s) follow from it"
+        for item in effects:
+            item.role, item.why = "consequence", f"follows from {_cite(cause)}"
+
+
+def _causes(cause: _Item, effect: _Item, job: JobLog, successes: list[int]) -> bool:
+    payload = cause.at.payload
+    text = "\n".join((payload.message, payload.stack_trace))
+    effect_text = f"{effect.at.payload.error_type}: {effect.at.payload.message}"
+    if _CRLF.search(text):
+        return job.command_of(cause.at.anchor) == job.command_of(effect.at.anchor)
+    if payload.error_type == "PipError" or _INSTALL_FAILED.search(text):
+        retried = bisect_right(successes, cause.at.anchor) < bisect_right(
+            successes, effect.at.anchor
+        )  # an install that worked on retry caused nothing
+        return not retried and _IMPORT_ERROR.search(effect_text) is not None
+    if _CONFLICT.search(text) and not _CONFLICT.search(effect_text):
+        return _SYNTAX_ERROR.search(effect_text) is not None
+    return False
+
+
+def _merged(ordered: list[_Item]) -> list[Finding]:
+    """Rule 5: one finding per (type, message); the first in root-cause order stays."""
+    seen: dict[tuple[str, str], int] = {}
+    findings: list[Finding] = []
+    for item in ordered:
+        payload = item.at.payload
+        key = (payload.error_type.lower(), payload.message)
+        if key in seen:
+            kept = findings[seen[key]]
+            if len(payload.stack_trace) > len(kept.payload.stack_trace):
+                findings[seen[key]] = msgspec.structs.replace(kept, payload=payload)
+            continue
+        seen[key] = len(findings)
+        why = item.why or "a warning: it did not fail the build"
+        findings.append(Finding(payload=payload, role=item.role, why=why, line=item.at.anchor + 1))
+    return findings
+
+
+def _text(item: _Item) -> str:
+    return item.at.payload.message or item.at.payload.error_type
+
+
+def _cite(item: _Item) -> str:
+    payload = item.at.payload
+    head = f"{payload.error_type}: {payload.message}" if payload.message else payload.error_type
+    if len(head) > 80:
+        head = head[:77] + "..."
+    return f"`{head}` (line {item.at.anchor + 1})"
