@@ -36,7 +36,7 @@ from grimoire.storage.db import (
     sqlite_file_engine,
 )
 from grimoire.storage.intake import IntakeWriter
-from grimoire.web import analyses, deliveries, health, match, pages, spells, webhook
+from grimoire.web import analyses, curation, deliveries, health, match, pages, spells, webhook
 from grimoire.web.metrics import RequestMetrics, metrics_page
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.ratelimit import ApiRateLimit
@@ -90,6 +90,7 @@ def build_routes() -> list[BaseRoute]:
     return [
         *webhook.routes,
         *spells.routes,
+        *curation.routes,
         *deliveries.routes,
         *analyses.routes,
         *match.routes,

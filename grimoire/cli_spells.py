@@ -21,6 +21,7 @@ from grimoire import migrations
 from grimoire.config import Settings
 from grimoire.core.explain import LogError, MatchOut, explain_log
 from grimoire.core.matching import Spellbook, compile_spellbook
+from grimoire.dryruns import describe_dry_run, dry_run_drafts
 from grimoire.errors import ConfigError
 from grimoire.spellbook import SpellDraft, load_starter_spellbook, parse_spellbook
 from grimoire.spellbook.sync import (
@@ -51,6 +52,11 @@ def add_spells_commands(commands: Any) -> None:
     dump.add_argument("file", nargs="?", default="-", help="output file (default: stdout)")
     dump.add_argument("--format", choices=("yaml", "json"), default=None)
     dump.set_defaults(command=export_spells)
+    trial = actions.add_parser(
+        "dry-run", help="show what saving the spells of a file would change on stored findings"
+    )
+    trial.add_argument("file", help="spellbook file (YAML or JSON list), or - for stdin")
+    trial.set_defaults(command=dry_run_spells)
 
 
 def add_match_command(commands: Any) -> None:
@@ -84,6 +90,28 @@ def import_spells(args: argparse.Namespace, settings: Settings) -> int:
         print(f"grimoire: {args.file} is not a spellbook: {exc}", file=sys.stderr)
         return USAGE
     return _import(settings, drafts)
+
+
+def dry_run_spells(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the stored findings each spell of a file would gain and lose (nothing is saved)."""
+    try:
+        drafts = parse_spellbook(_read(args.file))
+    except (OSError, ValueError) as exc:
+        print(f"grimoire: cannot read {args.file}: {exc}", file=sys.stderr)
+        return USAGE
+    if problems := draft_problems(drafts):
+        print("grimoire: the spellbook has problems:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+
+    async def run() -> list[str]:
+        async with _database(settings) as sessions:
+            results = await dry_run_drafts(sessions, drafts)
+        return [describe_dry_run(*result) for result in results]
+
+    print("\n".join(asyncio.run(run())))
+    return 0
 
 
 def export_spells(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,11 +33,6 @@ async def list_spells(
     return page.all(), total or 0
 
 
-async def count_spells(session: AsyncSession) -> int:
-    """Return how many spells there are."""
-    return await session.scalar(select(func.count()).select_from(Spell)) or 0
-
-
 @dataclass(frozen=True)
 class SpellSearch:
     """A spellbook search; unset (or blank) filters match every spell.
@@ -113,6 +108,16 @@ async def all_spells(session: AsyncSession) -> Sequence[Spell]:
 async def spells_by_id(session: AsyncSession, spell_ids: Iterable[int]) -> Sequence[Spell]:
     """Return the spells with these ids that still exist."""
     return (await session.scalars(select(Spell).where(Spell.id.in_(list(spell_ids))))).all()
+
+
+async def ids_by_title(session: AsyncSession, titles: Iterable[str]) -> dict[str, int]:
+    """Return the id of the stored spell with each title (the lowest id if two share one)."""
+    rows = await session.execute(
+        select(Spell.title, func.min(Spell.id))
+        .where(Spell.title.in_(list(titles)))
+        .group_by(Spell.title)
+    )
+    return {row.title: row[1] for row in rows}
 
 
 async def revision(session: AsyncSession) -> int:

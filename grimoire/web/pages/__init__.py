@@ -20,5 +20,11 @@ routes: list[BaseRoute] = [
     Route("/signin", signin.sign_in, methods=["POST"], name="page_signin"),
     Route("/signout", signin.sign_out, methods=["POST"], name="page_signout"),
     Route("/spells", spellbook.spell_list, methods=["GET"], name="page_spells"),
+    Route("/spells/new", spellbook.spell_new_form, methods=["GET"], name="page_spell_new_form"),
+    Route("/spells/new", spellbook.spell_new, methods=["POST"], name="page_spell_new"),
+    Route("/spells/{spell_id:int}", spellbook.spell_view, methods=["GET"], name="page_spell"),
+    Route("/spells/{spell_id:int}/try", spellbook.spell_try, methods=["POST"], name="page_try"),
+    Route("/spells/{spell_id:int}/edit", spellbook.spell_edit_form, methods=["GET"]),
+    Route("/spells/{spell_id:int}/edit", spellbook.spell_edit, methods=["POST"]),
     Mount("/static", StaticFiles(directory=_STATIC), name="page_static"),
 ]

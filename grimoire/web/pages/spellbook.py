@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from grimoire.core.dryrun import DryRun
 from grimoire.resources import resources
+from grimoire.spellindex import spell_record
 from grimoire.storage import spells as storage
 from grimoire.storage import stats
 from grimoire.storage.spells import SpellSearch
-from grimoire.web.pages.rendering import page, render
+from grimoire.storage.tables import Spell
+from grimoire.web.pages.rendering import page, read_form, redirect, render, require_write
+from grimoire.web.pages.trying import (
+    UNSAVED_ID,
+    SpellForm,
+    Trial,
+    checked,
+    dry_run_of,
+    form_values,
+    record_of,
+    stored_values,
+    try_text,
+)
 
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
@@ -81,3 +97,111 @@ async def spell_list(request: Request) -> Response:
             "query": {k: v for k, v in request.query_params.items() if k != "page" and v},
         },
     )
+
+
+@page("spells")
+async def spell_view(request: Request) -> Response:
+    spell_id = request.path_params["spell_id"]
+    async with resources(request).readers() as session:
+        spell = await storage.get_spell(session, spell_id)
+        hits = (await stats.hit_counts(session, [spell_id])).get(spell_id, 0)
+    return render(request, "spell.html", spell_context(spell, hits=hits, text="", trial=None))
+
+
+@page("spells")
+async def spell_try(request: Request) -> Response:
+    form = await read_form(request)
+    spell_id = request.path_params["spell_id"]
+    async with resources(request).readers() as session:
+        spell = await storage.get_spell(session, spell_id)
+        hits = (await stats.hit_counts(session, [spell_id])).get(spell_id, 0)
+    text = form.get("text", "")
+    trial = await try_text(request, text, spell_record(spell)) if text.strip() else None
+    return render(request, "spell.html", spell_context(spell, hits=hits, text=text, trial=trial))
+
+
+def spell_context(spell: Spell, *, hits: int, text: str, trial: Trial | None) -> dict[str, Any]:
+    """Return what the spell page shows."""
+    return {"title": spell.title, "spell": spell, "hits": hits, "text": text, "trial": trial}
+
+
+@page("spells")
+async def spell_edit_form(request: Request) -> Response:
+    require_write(request)
+    async with resources(request).readers() as session:
+        spell = await storage.get_spell(session, request.path_params["spell_id"])
+    return render_form(request, SpellForm(stored_values(spell)), spell_id=spell.id)
+
+
+@page("spells")
+async def spell_new_form(request: Request) -> Response:
+    require_write(request)
+    return render_form(request, SpellForm(form_values({})), spell_id=None)
+
+
+@page("spells")
+async def spell_edit(request: Request) -> Response:
+    require_write(request)
+    spell_id = request.path_params["spell_id"]
+    async with resources(request).readers() as session:
+        await storage.get_spell(session, spell_id)
+    return await handle_form(request, spell_id)
+
+
+@page("spells")
+async def spell_new(request: Request) -> Response:
+    require_write(request)
+    return await handle_form(request, None)
+
+
+async def handle_form(request: Request, spell_id: int | None) -> Response:
+    """Save, try or dry-run a spell form (``spell_id`` ``None``: a new spell)."""
+    raw = await read_form(request)
+    action = raw.get("action", "save")
+    form, fields = checked(form_values(raw))
+    text = raw.get("text", "")
+    if fields is None:
+        return render_form(request, form, spell_id=spell_id, text=text, status_code=422)
+    if action == "save":
+        return await save(request, spell_id, fields)
+    edited = record_of(spell_id or UNSAVED_ID, fields)
+    extra: dict[str, Any] = {}
+    if action == "dry-run":
+        extra["dry_run"] = await dry_run_of(request, edited)
+    elif text.strip():
+        extra["trial"] = await try_text(request, text, edited)
+    return render_form(request, form, spell_id=spell_id, text=text, **extra)
+
+
+async def save(request: Request, spell_id: int | None, fields: dict[str, Any]) -> Response:
+    """Store the spell and show it."""
+    now = datetime.now(UTC)
+    async with resources(request).sessions.begin() as session:
+        if spell_id is None:
+            spell_id = (await storage.create_spell(session, fields, now=now)).id
+        else:
+            await storage.update_spell(session, spell_id, fields, now=now)
+    return redirect(f"/spells/{spell_id}?saved=1")
+
+
+def render_form(
+    request: Request,
+    form: SpellForm,
+    *,
+    spell_id: int | None,
+    text: str = "",
+    status_code: int = 200,
+    trial: Trial | None = None,
+    dry_run: DryRun | None = None,
+) -> Response:
+    """Render the spell form with what the last action found."""
+    title = "New spell" if spell_id is None else f"Edit spell #{spell_id}"
+    context = {
+        "title": title,
+        "form": form,
+        "spell_id": spell_id,
+        "text": text,
+        "trial": trial,
+        "dry_run": dry_run,
+    }
+    return render(request, "spell_form.html", context, status_code=status_code)
