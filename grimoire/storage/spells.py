@@ -33,6 +33,11 @@ async def list_spells(
     return page.all(), total or 0
 
 
+async def count_spells(session: AsyncSession) -> int:
+    """Return how many spells there are."""
+    return await session.scalar(select(func.count()).select_from(Spell)) or 0
+
+
 @dataclass(frozen=True)
 class SpellSearch:
     """A spellbook search; unset (or blank) filters match every spell.

@@ -26,6 +26,7 @@ DOCUMENTED: dict[tuple[str, str], set[str]] = {
     ("put", "/api/spells/{spell_id}"): {"200", "401", "404", "422"},
     ("patch", "/api/spells/{spell_id}"): {"200", "401", "404", "422"},
     ("delete", "/api/spells/{spell_id}"): {"204", "401", "404"},
+    ("post", "/api/spells/{spell_id}/dry-run"): {"200", "401", "404", "422"},
     ("post", "/api/match"): {"200", "401", "422"},
     ("post", "/api/match/log"): {"200", "401", "422"},
     ("get", "/api/deliveries"): {"200", "401"},
@@ -115,6 +116,7 @@ async def test_public_reads_are_documented_without_security(app_settings: Settin
     assert open_ops == {
         ("get", "/api/spells"),
         ("get", "/api/spells/{spell_id}"),
+        ("post", "/api/spells/{spell_id}/dry-run"),  # a read: it saves nothing
         ("post", "/api/match"),
         ("post", "/api/match/log"),
     }
