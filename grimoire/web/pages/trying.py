@@ -15,9 +15,9 @@ from grimoire.core.trial import MatchedLine, ScoreParts, Span, highlight, matche
 from grimoire.dryruns import NEW_SPELL_ID, dry_run_edit
 from grimoire.errors import InvalidSpell
 from grimoire.resources import resources
+from grimoire.spellcheck import check_spell
 from grimoire.spellindex import spell_record
 from grimoire.storage.tables import Spell
-from grimoire.web.spells import check_spell
 
 UNSAVED_ID = NEW_SPELL_ID
 TRY_LIMIT = 5
