@@ -72,7 +72,7 @@ class Settings:
     log_format: LogFormat = "text"
     worker_concurrency: int = 2
     delivery_max_attempts: int = 8
-    job_lease_seconds: int = 300
+    job_lease_seconds: int = 30
     retry_base_seconds: float = 5.0
     report_mode: ReportMode | None = None
     findings_conclusion: FindingsConclusion = "neutral"
@@ -161,7 +161,7 @@ class Settings:
             log_format=cast(LogFormat, read.choice("LOG_FORMAT", "text", get_args(LogFormat))),
             worker_concurrency=read.number("WORKER_CONCURRENCY", 2, minimum=0),
             delivery_max_attempts=read.number("DELIVERY_MAX_ATTEMPTS", 8, minimum=1),
-            job_lease_seconds=read.number("JOB_LEASE_SECONDS", 300, minimum=5),
+            job_lease_seconds=read.number("JOB_LEASE_SECONDS", 30, minimum=5),
             retry_base_seconds=read.number("DELIVERY_RETRY_BASE_SECONDS", 5, minimum=1),
             report_mode=cast(
                 ReportMode | None, read.choice("REPORT_MODE", None, get_args(ReportMode))

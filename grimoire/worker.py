@@ -14,8 +14,9 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from grimoire.core.failures import failure_outcome
 from grimoire.errors import GitHubRateLimited, GrimoireError
@@ -27,7 +28,7 @@ from grimoire.storage.deliveries import Job
 
 log = logging.getLogger(__name__)
 
-Pipeline = Callable[[Resources, Job], Awaitable[None]]
+Pipeline = Callable[[Resources, Job], Coroutine[Any, Any, None]]
 
 POLL_SECONDS = 1.0
 DRAIN_SECONDS = 10.0
@@ -102,17 +103,23 @@ async def run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
 
 
 async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> str:
-    """Run one job; return its outcome (done, retry, rate_limited, failed)."""
+    """Run one job; return its outcome (done, retry, rate_limited, failed, lease_lost)."""
     if job.attempts > res.settings.delivery_max_attempts:
         # Claimed again after its lease expired that many times: its process keeps dying on it.
         await _settle(
             res, deliveries.fail_job, job, error=f"gave up after {job.attempts - 1} attempts"
         )
         return "failed"
-    heartbeat = asyncio.create_task(_heartbeat(res, job))
+    work = asyncio.create_task(pipeline(res, job), name=f"grimoire-job-{job.id}")
+    lost = asyncio.Event()
+    heartbeat = asyncio.create_task(_heartbeat(res, job, work, lost))
     try:
-        await pipeline(res, job)
+        await work
     except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if lost.is_set() and current is not None and not current.cancelling():
+            # Stopped by the heartbeat: another worker may own the job now; leave it to it.
+            return "lease_lost"
         await asyncio.shield(_release(res, job))
         raise
     except Exception as exc:
@@ -157,7 +164,13 @@ async def _retry(
 ) -> None:
     async with res.sessions.begin() as session:
         await deliveries.retry_job(
-            session, job.id, now=datetime.now(UTC), at=at, error=error, count_attempt=count_attempt
+            session,
+            job.id,
+            now=datetime.now(UTC),
+            at=at,
+            error=error,
+            count_attempt=count_attempt,
+            claim=job.attempts,
         )
 
 
@@ -173,18 +186,41 @@ async def _settle(
     res: Resources, settle: Callable[..., Awaitable[None]], job: Job, **extra: str
 ) -> None:
     async with res.sessions.begin() as session:
-        await settle(session, job.id, now=datetime.now(UTC), **extra)
+        await settle(session, job.id, now=datetime.now(UTC), claim=job.attempts, **extra)
 
 
-async def _heartbeat(res: Resources, job: Job) -> None:
-    lease = timedelta(seconds=res.settings.job_lease_seconds)
+async def _heartbeat(
+    res: Resources, job: Job, work: asyncio.Task[None], lost: asyncio.Event
+) -> None:
+    """Renew the job's lease every third of it; stop the job the moment the lease may be lost.
+
+    Leases are short (JOB_LEASE_SECONDS, 30 s by default) so that a killed worker's jobs are
+    claimed again within seconds. The price is this rule: a job whose lease another worker
+    may have taken (the renewal found another claim, or no renewal got through for two thirds
+    of a lease) is cancelled here, so one job never runs twice at the same time.
+    """
+    lease = res.settings.job_lease_seconds
+    loop = asyncio.get_running_loop()
+    renewed = loop.time()
     while True:
-        await asyncio.sleep(lease.total_seconds() / 3)
+        await asyncio.sleep(lease / 3)
+        held: bool | None = None
         try:
             async with res.sessions.begin() as session:
-                await deliveries.extend_lease(session, job.id, until=datetime.now(UTC) + lease)
-        except Exception:
-            log.exception("could not renew the lease of job %s", job.id)
+                until = datetime.now(UTC) + timedelta(seconds=lease)
+                held = await deliveries.extend_lease(
+                    session, job.id, claim=job.attempts, until=until
+                )
+        except Exception as exc:
+            log.warning("could not renew the lease of job %s: %s", job.id, exc)
+        if held:
+            renewed = loop.time()
+            continue
+        if held is False or loop.time() - renewed > lease * 2 / 3:
+            log.error("job %s lost its lease; stopping it so that it never runs twice", job.id)
+            lost.set()
+            work.cancel()
+            return
 
 
 async def _wait_for_work(res: Resources, stop: asyncio.Event) -> None:

@@ -401,6 +401,47 @@ async def test_heartbeat_keeps_a_long_job_leased(settings: Settings) -> None:
         assert (stored.status, stored.attempts) == ("done", 1)
 
 
+async def test_a_job_whose_lease_was_taken_is_stopped_and_settles_nothing(
+    settings: Settings,
+) -> None:
+    """Never twice at once: when another claim holds the job, the first worker stops its run."""
+    short = dataclasses.replace(settings, job_lease_seconds=1)
+    async with open_resources(short) as res:
+        await enqueue(res, "taken")
+        job = await claim_now(res)
+        cancelled = asyncio.Event()
+
+        async def stalled_pipeline(res: Resources, job: Job) -> None:
+            # Meanwhile another worker claims the job (its lease ran out: a long GC pause, say).
+            await set_row(res, "taken", attempts=job.attempts + 1)
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        async with asyncio.timeout(5):
+            await run_job(res, job, stalled_pipeline)
+        assert cancelled.is_set()
+        stored = await row(res, "taken")
+        # The other claim's state is untouched: still processing, its attempt, no release.
+        assert (stored.status, stored.attempts) == ("processing", job.attempts + 1)
+
+
+async def test_settling_needs_the_claim_that_holds_the_job(res: Resources) -> None:
+    await enqueue(res, "fenced")
+    job = await claim_now(res)
+    async with res.sessions.begin() as session:
+        await deliveries.finish_job(session, "fenced", now=now(), claim=job.attempts + 1)
+        assert not await deliveries.extend_lease(
+            session, "fenced", claim=job.attempts + 1, until=now()
+        )
+    assert (await row(res, "fenced")).status == "processing"
+    async with res.sessions.begin() as session:
+        await deliveries.finish_job(session, "fenced", now=now(), claim=job.attempts)
+    assert (await row(res, "fenced")).status == "done"
+
+
 async def test_a_failure_to_record_the_outcome_does_not_stop_the_worker(
     res: Resources, caplog: pytest.LogCaptureFixture
 ) -> None:

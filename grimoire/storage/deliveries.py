@@ -184,23 +184,36 @@ async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -
     return None if row is None else Job(**row._mapping)
 
 
-async def extend_lease(session: AsyncSession, job_id: str, *, until: datetime) -> None:
-    """Keep a long-running job's lease from expiring while its worker is alive."""
-    await session.execute(
+async def extend_lease(session: AsyncSession, job_id: str, *, claim: int, until: datetime) -> bool:
+    """Extend a running job's lease to ``until``; return whether this claim still holds it.
+
+    ``claim`` is the job's ``attempts`` when it was claimed: every claim increments it, so it
+    fences off a worker whose lease expired and whose job another worker has claimed since.
+    """
+    result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == job_id, Delivery.status == PROCESSING)
+        .where(Delivery.id == job_id, Delivery.status == PROCESSING, Delivery.attempts == claim)
         .values(lease_expires_at=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish_job(
+    session: AsyncSession, job_id: str, *, now: datetime, claim: int | None = None
+) -> None:
+    """Mark a job done (only if ``claim``, when given, still holds it)."""
+    await _settle(
+        session, job_id, status=DONE, now=now, claim=claim, processed_at=now, last_error=None
     )
 
 
-async def finish_job(session: AsyncSession, job_id: str, *, now: datetime) -> None:
-    """Mark a job done."""
-    await _settle(session, job_id, status=DONE, now=now, processed_at=now, last_error=None)
-
-
-async def fail_job(session: AsyncSession, job_id: str, *, now: datetime, error: str) -> None:
-    """Mark a job failed for good, with the reason."""
-    await _settle(session, job_id, status=FAILED, now=now, processed_at=now, last_error=error)
+async def fail_job(
+    session: AsyncSession, job_id: str, *, now: datetime, error: str, claim: int | None = None
+) -> None:
+    """Mark a job failed for good, with the reason (only if ``claim``, when given, holds it)."""
+    await _settle(
+        session, job_id, status=FAILED, now=now, claim=claim, processed_at=now, last_error=error
+    )
 
 
 async def retry_job(
@@ -211,6 +224,7 @@ async def retry_job(
     at: datetime,
     error: str | None,
     count_attempt: bool = True,
+    claim: int | None = None,
 ) -> None:
     """Put a job back in the queue, due at ``at``.
 
@@ -220,7 +234,7 @@ async def retry_job(
     values: dict[str, object] = {"next_attempt_at": at, "last_error": error}
     if not count_attempt:
         values["attempts"] = Delivery.attempts - 1
-    await _settle(session, job_id, status=QUEUED, now=now, **values)
+    await _settle(session, job_id, status=QUEUED, now=now, claim=claim, **values)
 
 
 async def requeue(session: AsyncSession, delivery_id: str, *, now: datetime) -> Delivery:
@@ -330,10 +344,18 @@ def _due(now: datetime) -> Select[str]:
 
 
 async def _settle(
-    session: AsyncSession, job_id: str, *, status: str, now: datetime, **values: object
+    session: AsyncSession,
+    job_id: str,
+    *,
+    status: str,
+    now: datetime,
+    claim: int | None,
+    **values: object,
 ) -> None:
+    """Record a job's outcome; with ``claim``, only while that claim still holds the job."""
+    owned = () if claim is None else (Delivery.status == PROCESSING, Delivery.attempts == claim)
     await session.execute(
         update(Delivery)
-        .where(Delivery.id == job_id)
+        .where(Delivery.id == job_id, *owned)
         .values(status=status, lease_expires_at=None, updated_at=now, **values)
     )
