@@ -37,6 +37,7 @@ from grimoire.storage.db import (
 )
 from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, curation, deliveries, health, match, pages, spells, webhook
+from grimoire.web.limits import RequestLimits
 from grimoire.web.metrics import RequestMetrics, metrics_page
 from grimoire.web.openapi import docs_page, openapi_json
 from grimoire.web.ratelimit import ApiRateLimit
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, server: bool = False) -> Sta
     return Starlette(
         routes=build_routes(),
         lifespan=lifespan,
-        middleware=[Middleware(RequestIds), Middleware(RequestMetrics)],
+        middleware=[Middleware(RequestIds), Middleware(RequestMetrics), Middleware(RequestLimits)],
         exception_handlers={
             GrimoireError: handle_grimoire_error,
             HTTPException: handle_http_exception,

@@ -23,6 +23,7 @@ from grimoire.cli_spells import add_match_command, add_spells_commands
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
 from grimoire.logs import configure_logging
+from grimoire.server import server_options
 from grimoire.storage.db import check_reachable, create_engine
 
 log = logging.getLogger("grimoire")
@@ -131,7 +132,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "port": args.port,
         "access_log": not args.no_access_log,
         "log_config": None,  # keep our logging setup
-        "proxy_headers": True,
+        **server_options(settings.limits),
     }
     if args.workers > 1:
         share_metrics_directory(settings)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from starlette.config import Config
 
 from grimoire.errors import ConfigError
+from grimoire.limits import ServerLimits
 from grimoire.logs import LogFormat
 
 AppEnv = Literal["development", "production", "test"]
@@ -82,6 +83,7 @@ class Settings:
     prometheus_multiproc_dir: str | None = None
     # Seconds between two writes to one installation (GitHub asks for at least one); tests set 0.
     github_write_spacing: float = 1.0
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
@@ -97,12 +99,14 @@ class Settings:
                     ("GITHUB_WEBHOOK_SECRET", self.github_webhook_secret),
                     ("API_TOKEN", self.api_token),
                 )
-                if not value
+                if not (value and value.strip())
             ]
             if missing:
                 raise ConfigError(
-                    f"APP_ENV=production refuses to start without {' and '.join(missing)}"
+                    f"APP_ENV=production refuses to start without {' and '.join(missing)} "
+                    "(a value of only spaces counts as none)"
                 )
+            _refuse_blank_secrets(self)
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
@@ -172,6 +176,7 @@ class Settings:
             ),
             public_url=(read.text("PUBLIC_URL") or "").rstrip("/") or None,
             prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR"),
+            limits=_server_limits(read),
         )
 
 
@@ -194,6 +199,37 @@ def _check_github_app(settings: Settings) -> None:
         raise ConfigError(
             "a GitHub App private key is set without GITHUB_APP_ID (the App's id, a number)"
         )
+
+
+def _refuse_blank_secrets(settings: Settings) -> None:
+    """In production, a secret of only whitespace is a typo that anyone could guess: refuse it."""
+    blank = [
+        name
+        for name, value in (
+            ("GITHUB_WEBHOOK_PREVIOUS_SECRET", settings.github_webhook_previous_secret),
+            ("GITHUB_API_TOKEN", settings.github_api_token),
+        )
+        if value is not None and not value.strip()
+    ]
+    if blank:
+        raise ConfigError(f"APP_ENV=production refuses blank {' and '.join(blank)}")
+
+
+def _server_limits(read: _Reader) -> ServerLimits:
+    """Read the HTTP_* limits (and FORWARDED_ALLOW_IPS); unset ones keep their defaults."""
+    d = ServerLimits()
+    return ServerLimits(
+        max_header_bytes=read.number("HTTP_MAX_HEADER_BYTES", d.max_header_bytes, minimum=1024),
+        max_headers=read.number("HTTP_MAX_HEADERS", d.max_headers, minimum=10),
+        max_request_line=read.number("HTTP_MAX_REQUEST_LINE", d.max_request_line, minimum=256),
+        header_timeout=read.seconds("HTTP_HEADER_TIMEOUT", d.header_timeout),
+        body_timeout=read.seconds("HTTP_BODY_TIMEOUT", d.body_timeout),
+        idle_timeout=read.seconds("HTTP_IDLE_TIMEOUT", d.idle_timeout),
+        max_connections=read.number("HTTP_MAX_CONNECTIONS", d.max_connections, minimum=2),
+        body_slots=read.number("HTTP_BODY_SLOTS", d.body_slots, minimum=1),
+        slot_wait=read.seconds("HTTP_BODY_SLOT_WAIT", d.slot_wait),
+        forwarded_allow_ips=read.text("FORWARDED_ALLOW_IPS") or d.forwarded_allow_ips,
+    )
 
 
 def _check_report_mode(settings: Settings) -> None:
@@ -243,6 +279,19 @@ class _Reader:
             value = minimum - 1
         if value < minimum:
             raise ConfigError(f"{name}={raw!r} is not valid: must be a whole number >= {minimum}")
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        """Read a positive duration in seconds (``2.5`` is fine)."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 0 < value < float("inf"):
+            raise ConfigError(f"{name}={raw!r} is not valid: must be a number of seconds > 0")
         return value
 
     @overload

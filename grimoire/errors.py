@@ -14,8 +14,12 @@ The tree::
     │   └── AnalysisNotFound
     ├── MethodNotAllowed              (405)
     ├── Conflict                      the request contradicts the resource's state (409)
+    ├── RequestTimeout                the body did not arrive in time (408)
     ├── PayloadTooLarge               (413)
     ├── RateLimited                   a client over API_RATE_LIMIT on /api/* (429, Retry-After)
+    ├── UnsupportedMediaType          a JSON route sent another content type (415)
+    ├── HeadersTooLarge               too many header fields (431)
+    ├── RequestLineTooLong            (414)
     ├── ValidationFailed              the body or query fails its schema (422), ``errors`` by field
     │   └── InvalidSpell              a spell fails a rule beyond its schema (RE2, its examples)
     ├── UnusableJob                   a queued delivery lacks what its source needs (final)
@@ -128,6 +132,22 @@ class RateLimited(GrimoireError):
         super().__init__(f"over the rate limit of {limit}; retry in {retry_after} s")
         self.limit = limit
         self.retry_after = retry_after
+
+
+class RequestTimeout(GrimoireError):
+    error_code = "REQUEST_TIMEOUT"
+
+
+class UnsupportedMediaType(GrimoireError):
+    error_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class HeadersTooLarge(GrimoireError):
+    error_code = "HEADERS_TOO_LARGE"
+
+
+class RequestLineTooLong(GrimoireError):
+    error_code = "REQUEST_LINE_TOO_LONG"
 
 
 class ValidationFailed(GrimoireError):

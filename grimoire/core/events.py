@@ -84,6 +84,11 @@ def decode_delivery(event: str, body: bytes) -> Delivery:
         raise InvalidPayload(f"the {event} payload lacks what Grimoire needs: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise InvalidPayload(f"the body is not valid JSON: {exc}") from exc
+    except RecursionError:  # msgspec recurses per level: 1,000 levels exhaust the stack
+        raise InvalidPayload("the body is JSON nested too deeply") from None
+
+
+_MAX_REASON = 200
 
 
 def form_payload(body: bytes) -> bytes:
@@ -98,7 +103,11 @@ def form_payload(body: bytes) -> bytes:
             body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
         )
     except ValueError as exc:  # UnicodeDecodeError included
-        raise InvalidPayload(f"the form-encoded body is malformed: {exc}") from exc
+        # parse_qs quotes the offending field whole: a 1 MiB field would be echoed back.
+        reason = str(exc)
+        if len(reason) > _MAX_REASON:
+            reason = reason[:_MAX_REASON] + "…"
+        raise InvalidPayload(f"the form-encoded body is malformed: {reason}") from exc
     payload = fields.get("payload")
     if not payload or not payload[0]:
         raise InvalidPayload(

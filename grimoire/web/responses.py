@@ -32,8 +32,12 @@ STATUS_BY_ERROR: Mapping[type[errors.GrimoireError], int] = {
     errors.NotFound: 404,
     errors.MethodNotAllowed: 405,
     errors.Conflict: 409,
+    errors.RequestTimeout: 408,
     errors.PayloadTooLarge: 413,
     errors.RateLimited: 429,
+    errors.RequestLineTooLong: 414,
+    errors.UnsupportedMediaType: 415,
+    errors.HeadersTooLarge: 431,
     errors.ValidationFailed: 422,
     errors.ServiceUnavailable: 503,
 }

@@ -158,6 +158,9 @@ def decode_json(raw: bytes) -> Any:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise InvalidPayload(f"the request body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        # msgspec recurses once per level: ~1,000 levels (2 KB of brackets) exhaust the stack.
+        raise InvalidPayload("the request body is JSON nested too deeply") from None
 
 
 def decode_body(raw: bytes, cls: type[T]) -> T:

@@ -52,7 +52,7 @@ async def receive_webhook(request: Request) -> Response:
     check_signature(secrets, body, request)
     event, delivery_id = (
         required_header(request, "x-github-event"),
-        required_header(request, "x-github-delivery"),
+        delivery_id_header(request),
     )
     form = _media_type(request) == "application/x-www-form-urlencoded"
     decision = decide_intake(event, body, form=form, queued=EVENT_TABLE.keys())
@@ -97,6 +97,15 @@ def required_header(request: Request, name: str) -> str:
         raise InvalidPayload(f"the {name} header is missing")
     if len(value) > _MAX_HEADER or not value.isprintable():
         raise InvalidPayload(f"the {name} header is not a valid value")
+    return value
+
+
+def delivery_id_header(request: Request) -> str:
+    """Return ``X-GitHub-Delivery``; one with ``/`` is refused (400), since it could be stored
+    but never named in ``/api/deliveries/{id}`` to be read or retried."""
+    value = required_header(request, "x-github-delivery")
+    if "/" in value:
+        raise InvalidPayload("the x-github-delivery header must not contain '/'")
     return value
 
 

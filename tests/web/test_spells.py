@@ -23,6 +23,7 @@ SPELL = {
     "tags": "python,imports",
 }
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+JSON_TYPE = {"content-type": "application/json"}
 
 
 class _AnyTime(str):
@@ -210,13 +211,13 @@ async def test_schema_and_pattern_errors_are_reported_together(guarded: httpx.As
 
 @pytest.mark.parametrize("raw", [b"{not json", b'{"title": "unterminated'])
 async def test_malformed_json_is_400(guarded: httpx.AsyncClient, raw: bytes) -> None:
-    response = await guarded.post("/api/spells", content=raw, headers=AUTH)
+    response = await guarded.post("/api/spells", content=raw, headers=AUTH | JSON_TYPE)
     assert_error(response, 400, "INVALID_PAYLOAD")
 
 
 @pytest.mark.parametrize("raw", [b"[]", b'"spell"', b"null", b"42"])
 async def test_body_that_is_not_an_object_is_422(guarded: httpx.AsyncClient, raw: bytes) -> None:
-    response = await guarded.post("/api/spells", content=raw, headers=AUTH)
+    response = await guarded.post("/api/spells", content=raw, headers=AUTH | JSON_TYPE)
     assert_error(response, 422, "INVALID_SPELL")
     assert error_paths(response) == {"body"}
 
