@@ -110,7 +110,7 @@ async def test_sixty_findings_batch_annotations_and_truncate_the_comment(
     assert len(comment.body.encode()) <= MAX_COMMENT_BYTES
     assert len(comment.body.encode()) > MAX_COMMENT_BYTES - 2_000  # filled, not cut short
     assert "more findings not shown" in comment.body
-    assert f"[see all findings](https://grimoire.example/api/analyses/{analysis['id']})" in (
+    assert f"[see all findings](https://grimoire.example/analyses/{analysis['id']})" in (
         comment.body
     )
 

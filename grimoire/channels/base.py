@@ -51,7 +51,7 @@ def report_context(
     settings: Settings, job: PullJob, analysis_id: int, *, capped: bool = False
 ) -> ReportContext:
     """Describe where the report goes and what it links to."""
-    details = f"{settings.public_url}/api/analyses/{analysis_id}" if settings.public_url else None
+    details = f"{settings.public_url}/analyses/{analysis_id}" if settings.public_url else None
     return ReportContext(
         repository=job.repository,
         pr_number=job.pr_number,

@@ -33,7 +33,8 @@ class ReportContext(msgspec.Struct, frozen=True, kw_only=True):
     """Where a report goes and what it links to.
 
     ``web_url`` is GitHub's web host (``https://github.com``, or a GitHub Enterprise Server's
-    ``https://HOST``); ``details_url`` the full analysis on this service, if it is reachable.
+    ``https://HOST``); ``details_url`` the full analysis on this service (its page), if it is
+    reachable; each finding's feedback page is under it.
     """
 
     repository: str
@@ -244,6 +245,9 @@ def _finding_block(ctx: ReportContext, finding: Finding) -> str:
     parts = [f"**{where}** · {code_span(finding.error_type)}"]
     if finding.why:
         parts.append(f"why: {plain(finding.why)}")
+    if ctx.details_url and finding.spell_id is not None:
+        # The analysis page's feedback form for this finding: readers say helpful or wrong.
+        parts.append(f"[helpful or wrong?]({ctx.details_url}/findings/{finding.rank}/feedback)")
     matched = finding.stack_trace or finding.message
     return " · ".join(parts) + "\n\n" + fence(_clip(matched, MATCHED_CHARS))
 

@@ -282,3 +282,26 @@ class CheckRunReport(Base):
     conclusion: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FindingFeedback(Base):
+    """A reader's verdict on one finding: was the spell it named helpful, or wrong?
+
+    The finding is named by its analysis and rank (findings are rewritten when a head is analysed
+    again, but an analysis keeps its id); ``spell_id`` is copied in when the vote is cast, so the
+    counts per spell stay right after the finding is rewritten or the spell edited.
+    """
+
+    __tablename__ = "finding_feedback"
+    __table_args__ = (
+        Index("ix_finding_feedback_spell", "spell_id", "verdict"),
+        Index("ix_finding_feedback_finding", "analysis_id", "finding_rank"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    finding_rank: Mapped[int] = mapped_column(Integer)
+    spell_id: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

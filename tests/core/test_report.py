@@ -253,3 +253,14 @@ def test_any_report_fits_githubs_limits(findings: list[Finding]) -> None:
     assert report.text is None or utf8_size(report.text) <= MAX_CHECK_TEXT_BYTES
     located = [f for f in findings if f.path is not None and f.line is not None]
     assert len(report.notes) == len(located)
+
+
+def test_each_explained_finding_links_to_its_feedback_page() -> None:
+    ctx = msgspec.structs.replace(CTX, details_url="https://g.example/analyses/42")
+    body = render_comment(ctx, [finding(1), finding(2, spell=None), finding(3)])
+    links = re.findall(r"\[helpful or wrong\?\]\(([^)]+)\)", body)
+    assert links == [
+        "https://g.example/analyses/42/findings/1/feedback",
+        "https://g.example/analyses/42/findings/3/feedback",
+    ]
+    assert "helpful or wrong" not in render_comment(CTX, [finding(1)])  # no public URL

@@ -190,5 +190,5 @@ async def test_check_runs_link_to_the_analysis_and_name_it(database_url: str) ->
         analysis = await s.reported(1, sha(1), await s.push(1, sha(1), WITH_BOTH))
     [create] = s.fake.requests_to("POST", f"/repos/{REPO}/check-runs")
     assert create.json["name"] == "Grimoire Engine"
-    assert create.json["details_url"] == f"https://grimoire.example/api/analyses/{analysis['id']}"
+    assert create.json["details_url"] == f"https://grimoire.example/analyses/{analysis['id']}"
     assert create.json["external_id"].startswith(f"{analysis['id']}/")

@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from grimoire.web.pages import signin, spellbook
+from grimoire.web.pages import activity, feedback, signin, spellbook
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -26,5 +26,19 @@ routes: list[BaseRoute] = [
     Route("/spells/{spell_id:int}/try", spellbook.spell_try, methods=["POST"], name="page_try"),
     Route("/spells/{spell_id:int}/edit", spellbook.spell_edit_form, methods=["GET"]),
     Route("/spells/{spell_id:int}/edit", spellbook.spell_edit, methods=["POST"]),
+    Route("/deliveries", activity.delivery_list, methods=["GET"], name="page_deliveries"),
+    Route("/deliveries/{delivery_id:str}/retry", activity.delivery_retry, methods=["POST"]),
+    Route("/analyses", activity.analysis_list, methods=["GET"], name="page_analyses"),
+    Route("/analyses/{analysis_id:int}", activity.analysis_view, methods=["GET"]),
+    Route(
+        "/analyses/{analysis_id:int}/findings/{rank:int}/feedback",
+        feedback.feedback_form,
+        methods=["GET"],
+    ),
+    Route(
+        "/analyses/{analysis_id:int}/findings/{rank:int}/feedback",
+        feedback.feedback_vote,
+        methods=["POST"],
+    ),
     Mount("/static", StaticFiles(directory=_STATIC), name="page_static"),
 ]

@@ -12,8 +12,9 @@ from starlette.responses import Response
 from grimoire.core.dryrun import DryRun
 from grimoire.resources import resources
 from grimoire.spellindex import spell_record
+from grimoire.storage import feedback, stats
 from grimoire.storage import spells as storage
-from grimoire.storage import stats
+from grimoire.storage.feedback import Votes
 from grimoire.storage.spells import SpellSearch
 from grimoire.storage.tables import Spell
 from grimoire.web.pages.rendering import page, read_form, redirect, render, require_write
@@ -102,27 +103,34 @@ async def spell_list(request: Request) -> Response:
 @page("spells")
 async def spell_view(request: Request) -> Response:
     spell_id = request.path_params["spell_id"]
-    async with resources(request).readers() as session:
-        spell = await storage.get_spell(session, spell_id)
-        hits = (await stats.hit_counts(session, [spell_id])).get(spell_id, 0)
-    return render(request, "spell.html", spell_context(spell, hits=hits, text="", trial=None))
+    spell, facts = await spell_facts(request, spell_id)
+    return render(request, "spell.html", spell_context(spell, facts, text="", trial=None))
 
 
 @page("spells")
 async def spell_try(request: Request) -> Response:
     form = await read_form(request)
     spell_id = request.path_params["spell_id"]
+    spell, facts = await spell_facts(request, spell_id)
+    text = form.get("text", "")
+    trial = await try_text(request, text, spell_record(spell)) if text.strip() else None
+    return render(request, "spell.html", spell_context(spell, facts, text=text, trial=trial))
+
+
+async def spell_facts(request: Request, spell_id: int) -> tuple[Spell, dict[str, Any]]:
+    """Return a spell and what the findings say about it: hits and readers' votes."""
     async with resources(request).readers() as session:
         spell = await storage.get_spell(session, spell_id)
         hits = (await stats.hit_counts(session, [spell_id])).get(spell_id, 0)
-    text = form.get("text", "")
-    trial = await try_text(request, text, spell_record(spell)) if text.strip() else None
-    return render(request, "spell.html", spell_context(spell, hits=hits, text=text, trial=trial))
+        votes = (await feedback.votes_by_spell(session, [spell_id])).get(spell_id, Votes())
+    return spell, {"hits": hits, "votes": votes}
 
 
-def spell_context(spell: Spell, *, hits: int, text: str, trial: Trial | None) -> dict[str, Any]:
+def spell_context(
+    spell: Spell, facts: dict[str, Any], *, text: str, trial: Trial | None
+) -> dict[str, Any]:
     """Return what the spell page shows."""
-    return {"title": spell.title, "spell": spell, "hits": hits, "text": text, "trial": trial}
+    return {"title": spell.title, "spell": spell, "text": text, "trial": trial, **facts}
 
 
 @page("spells")
