@@ -329,7 +329,7 @@ async def test_patch_is_retried_after_a_502(fake: FakeGitHub, github: GitHubClie
 
 @pytest.mark.parametrize("status", [403, 429])
 async def test_primary_rate_limit(fake: FakeGitHub, github: GitHubClient, status: int) -> None:
-    reset = datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC)
+    reset = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)  # within the cap
     fake.rate_limit("GET", f"/repos/{REPO}/pulls/1", reset=reset, status=status)
     with pytest.raises(GitHubRateLimited, match="rate limit") as caught:
         await github.pull_diff(REPO, 1)

@@ -11,12 +11,19 @@ when it certainly never reached GitHub: a retry after a lost answer could create
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import msgspec
 import stamina
 
-from grimoire.errors import DiffTooLarge, GitHubUnavailable
+from grimoire.errors import DiffTooLarge, GitHubRejected, GitHubUnavailable
 from grimoire.github.responses import RETRYABLE_STATUSES, describe
+
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""The most any GitHub answer may decode to (diffs have their own, smaller cap). httpx
+decompresses as it reads, so a gzip bomb (1 MB that inflates to 1 GiB) stops here, holding at
+most this plus one inflated chunk."""
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +39,10 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
     wait_initial: float = 0.5
     wait_max: float = 8.0
     wait_jitter: float = 1.0
+    deadline: float = 60.0
+    """Seconds one attempt may take from sending to the last byte of the answer. httpx's read
+    timeout is per read: an answer trickling one byte every 5 s never trips it, and held a
+    worker forever."""
 
 
 NO_RETRY = RetryPolicy(attempts=1, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
@@ -46,6 +57,10 @@ class _RetryableStatus(Exception):
 
 class _TooLarge(Exception):
     """The response body exceeded the byte cap of its request."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 # Worth another try for an idempotent request.
@@ -86,11 +101,18 @@ async def exchange(
             with attempt:
                 tries += 1
                 response, body = await _once(
-                    http, request, max_bytes, retry_status=idempotent, redirects=follow_redirects
+                    http,
+                    request,
+                    max_bytes,
+                    retry_status=idempotent,
+                    redirects=follow_redirects,
+                    deadline=policy.deadline,
                 )
     except _RetryableStatus as exc:
         raise GitHubUnavailable(f"{exc} (gave up after {tries} attempts)") from exc
     except _TooLarge as exc:
+        if max_bytes is None:
+            raise GitHubRejected(f"{exc}: refusing to read it", status=exc.status) from exc
         raise DiffTooLarge(f"{exc}: too large to analyse as one diff", status=None) from exc
     except httpx.RequestError as exc:
         raise GitHubUnavailable(
@@ -107,30 +129,42 @@ async def _once(
     *,
     retry_status: bool,
     redirects: bool = True,
+    deadline: float,
 ) -> tuple[httpx.Response, bytes]:
-    """Send once and read the body; raise on a 5xx worth retrying."""
-    response = await http.send(request, stream=True, follow_redirects=redirects)
+    """Send once and read the body within ``deadline`` s; raise on a 5xx worth retrying."""
     try:
-        body = await _read(response, max_bytes)
-    finally:
-        await response.aclose()
+        async with asyncio.timeout(deadline):
+            response = await http.send(request, stream=True, follow_redirects=redirects)
+            try:
+                body = await _read(response, max_bytes)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise httpx.ReadTimeout(
+            f"no complete answer within {deadline:g} s", request=request
+        ) from None
     if retry_status and response.status_code in RETRYABLE_STATUSES:
         raise _RetryableStatus(response)
     return response, body
 
 
 async def _read(response: httpx.Response, max_bytes: int | None) -> bytes:
-    """Read the whole body, refusing more than ``max_bytes`` (None: no cap)."""
-    if max_bytes is None:
-        return await response.aread()
+    """Read the whole body, refusing more than ``max_bytes`` (None: ``MAX_ANSWER_BYTES``)."""
+    max_bytes = MAX_ANSWER_BYTES if max_bytes is None else max_bytes
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise _TooLarge(f"{describe(response)} answered {declared} bytes, over {max_bytes}")
+        raise _TooLarge(
+            f"{describe(response)} answered {declared} bytes, over {max_bytes}",
+            status=response.status_code,
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > max_bytes:
-            raise _TooLarge(f"{describe(response)} answered more than {max_bytes} bytes")
+            raise _TooLarge(
+                f"{describe(response)} answered more than {max_bytes} bytes",
+                status=response.status_code,
+            )
         chunks.append(chunk)
     return b"".join(chunks)

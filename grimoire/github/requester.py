@@ -66,7 +66,7 @@ class Requester:
             "GET",
             path,
             authorization=auth.authorization() if isinstance(auth, TokenAuth) else None,
-            policy=NO_RETRY,
+            policy=msgspec.structs.replace(NO_RETRY, deadline=within),
             http_timeout=httpx.Timeout(within),
         )
 

@@ -25,6 +25,9 @@ RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 # https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
 # "Otherwise, wait for at least one minute before retrying."
 SECONDARY_LIMIT_DEFAULT_WAIT = timedelta(minutes=1)
+# The primary limit resets within the hour; a Retry-After or reset further out (a proxy's bug, or
+# a hostile answer: one parked a job until the year 5195) is waited at most this long.
+MAX_RATE_LIMIT_WAIT = timedelta(hours=1)
 
 _HINTS = {
     401: "the token is invalid or expired; check GITHUB_API_TOKEN or the GitHub App key",
@@ -107,6 +110,11 @@ def rate_limit_retry_at(
     # the message says so (otherwise it is a permission refusal).
     if response.status_code not in {403, 429}:
         return None
+    when = _limit_ends(response, error, now=now)
+    return None if when is None else min(when, now + MAX_RATE_LIMIT_WAIT)
+
+
+def _limit_ends(response: httpx.Response, error: ErrorBody, *, now: datetime) -> datetime | None:
     headers = response.headers
     retry_after = parse_retry_after(headers.get("retry-after"), now=now)
     if retry_after is not None:
@@ -114,7 +122,7 @@ def rate_limit_retry_at(
     if headers.get("x-ratelimit-remaining") == "0":
         reset = headers.get("x-ratelimit-reset", "")
         if reset.isdigit():
-            return max(datetime.fromtimestamp(int(reset), UTC), now)
+            return max(datetime.fromtimestamp(min(int(reset[:11]), 10**10), UTC), now)
         return now + SECONDARY_LIMIT_DEFAULT_WAIT
     if response.status_code == 429 or "rate limit" in error.message.lower():
         return now + SECONDARY_LIMIT_DEFAULT_WAIT
@@ -127,7 +135,8 @@ def parse_retry_after(value: str | None, *, now: datetime) -> datetime | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return now + timedelta(seconds=int(value))
+        # More digits than a day of seconds has is "far future": capped by the caller.
+        return now + timedelta(seconds=min(int(value[:9]), 10**8))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
