@@ -2,11 +2,14 @@
 
 SQLite clones copy the migrated file; PostgreSQL clones use ``CREATE DATABASE … TEMPLATE``.
 PostgreSQL runs when TEST_POSTGRES_URL is set; under CI=true an unreachable server fails the run
-instead of skipping it.
+instead of skipping it. The database TEST_POSTGRES_URL names is created when it does not exist
+(through the ``postgres`` maintenance database), so a bare server with a user allowed to
+CREATE DATABASE is all the PostgreSQL run needs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -68,21 +71,31 @@ class PostgresTemplate:
         url = make_url(normalize_database_url(self.admin_url)).set(database=database)
         return url.render_as_string(hide_password=False)
 
-    async def _admin(self, sql: str) -> None:
+    async def _admin(self, sql: str, *, database: str | None = None) -> None:
         url = make_url(self.admin_url)
         connection = await asyncpg.connect(
             host=url.host,
             port=url.port,
             user=url.username,
             password=url.password,
-            database=url.database,
+            database=database or url.database,
         )
         try:
             await connection.execute(sql)
         finally:
             await connection.close()
 
+    async def ensure_admin_database(self) -> None:
+        """Create the database TEST_POSTGRES_URL names, unless it exists already."""
+        try:
+            await self._admin("SELECT 1")
+        except asyncpg.InvalidCatalogNameError:
+            name = make_url(self.admin_url).database
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # a parallel run made it
+                await self._admin(f'CREATE DATABASE "{name}"', database="postgres")
+
     async def create(self) -> None:
+        await self.ensure_admin_database()
         await self._admin(f'CREATE DATABASE "{self.name}"')
         engine = create_engine(self.url_for(self.name))
         await migrations.upgrade(engine)
