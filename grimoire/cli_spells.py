@@ -33,10 +33,17 @@ from grimoire.spellbook.sync import (
     import_drafts,
 )
 from grimoire.spellindex import SpellIndex
-from grimoire.storage.db import Sessions, check_reachable, create_engine, create_sessions
+from grimoire.storage.db import (
+    Sessions,
+    check_reachable,
+    create_engine,
+    create_sessions,
+    sqlite_path,
+)
+from grimoire.web.match import EMPTY_SPELLBOOK, LogResponse
 
 MATCHED, NOTHING_MATCHED, USAGE = 0, 1, 2
-_LOGS = msgspec.json.Decoder(dict[str, list[LogError]])
+_LOGS = msgspec.json.Decoder(LogResponse)
 
 
 def add_spells_commands(commands: Any) -> None:
@@ -71,6 +78,11 @@ def add_match_command(commands: Any) -> None:
         "--starter", action="store_true", help="use the shipped starter spellbook, no database"
     )
     match.add_argument("--limit", type=int, default=3, help="spells per error (1-50)")
+    match.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when no spell matched (a CI step that only reports)",
+    )
     match.set_defaults(command=match_log)
 
 
@@ -137,7 +149,7 @@ def match_log(args: argparse.Namespace, settings: Settings) -> int:
         return USAGE
     try:
         text = _read(args.file)
-        errors = (
+        answer = (
             _remote(args.url, text, args.limit, token=settings.client_api_token)
             if args.url
             else _local(args, settings, text)
@@ -145,14 +157,17 @@ def match_log(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, httpx.HTTPError, ConfigError) as exc:
         print(f"grimoire: {exc}", file=sys.stderr)
         return USAGE
+    if answer.notice:
+        print(f"grimoire: {answer.notice}", file=sys.stderr)
     if args.json:
-        sys.stdout.write(msgspec.json.encode({"errors": errors}).decode() + "\n")
+        sys.stdout.write(msgspec.json.encode(answer).decode() + "\n")
     else:
-        sys.stdout.write(render_table(errors))
-    return MATCHED if any(error.matches for error in errors) else NOTHING_MATCHED
+        sys.stdout.write(render_table(answer.errors, empty_spellbook=answer.notice is not None))
+    matched = any(error.matches for error in answer.errors)
+    return MATCHED if matched or args.exit_zero else NOTHING_MATCHED
 
 
-def render_table(errors: Sequence[LogError]) -> str:
+def render_table(errors: Sequence[LogError], *, empty_spellbook: bool = False) -> str:
     """Render errors and their spells for a person reading a CI log."""
     if not errors:
         return "No errors found.\n"
@@ -167,7 +182,7 @@ def render_table(errors: Sequence[LogError]) -> str:
                 continue
             for fix_line in match.solution_code.strip().splitlines()[:6]:
                 lines.append(f"       {fix_line}")
-        if not error.matches:
+        if not error.matches and not empty_spellbook:
             lines.append("  no spell fits this error")
         lines.append("")
     return "\n".join(lines)
@@ -187,18 +202,25 @@ def _why(match: MatchOut) -> str:
     return ", ".join(reasons)
 
 
-def _local(args: argparse.Namespace, settings: Settings, text: str) -> list[LogError]:
+def _local(args: argparse.Namespace, settings: Settings, text: str) -> LogResponse:
     async def book() -> Spellbook:
         if args.starter:
             drafts = load_starter_spellbook()
             return compile_spellbook(draft.record(n) for n, draft in enumerate(drafts, start=1))
+        path = sqlite_path(settings.database_url)
+        if path is not None and not path.exists():
+            # Reading must not leave an empty database file behind (a typo in DATABASE_URL, or
+            # a directory where nobody ran `grimoire spells seed`).
+            return compile_spellbook([])
         async with _database(settings) as sessions:
             return await SpellIndex().current(sessions)
 
-    return explain_log(text, asyncio.run(book()), limit=args.limit)
+    spellbook = asyncio.run(book())
+    errors = explain_log(text, spellbook, limit=args.limit)
+    return LogResponse(errors, notice=None if len(spellbook) else EMPTY_SPELLBOOK)
 
 
-def _remote(url: str, text: str, limit: int, *, token: str | None) -> list[LogError]:
+def _remote(url: str, text: str, limit: int, *, token: str | None) -> LogResponse:
     # GRIMOIRE_API_TOKEN: a service with API_TOKEN set answers /api/match/log only with it,
     # unless its operator opened the match group (API_PUBLIC_READS).
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -210,7 +232,7 @@ def _remote(url: str, text: str, limit: int, *, token: str | None) -> list[LogEr
     )
     if response.status_code != 200:
         raise httpx.HTTPError(f"{url} answered {response.status_code}: {response.text[:500]}")
-    return _LOGS.decode(response.content)["errors"]
+    return _LOGS.decode(response.content)
 
 
 def _import(settings: Settings, drafts: Sequence[SpellDraft]) -> int:

@@ -203,3 +203,25 @@ def test_import_refuses_what_the_api_refuses(database_url: str, tmp_path: Path) 
     )
     assert "spell [0] 't': solution_code: must contain a non-blank character" in result.stderr
     assert grimoire("spells", "export", database_url=database_url).stdout.strip() == "[]"
+
+
+def test_match_on_an_empty_spellbook_says_so_and_creates_no_file(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/absent.db"
+    result = grimoire("match", "-", database_url=url, stdin=LOG)
+    assert result.returncode == 1
+    assert result.stderr.startswith("grimoire: no spells are loaded")
+    assert "`grimoire spells seed`" in result.stderr
+    assert "ModuleNotFoundError: No module named 'yaml'" in result.stdout
+    assert "no spell fits" not in result.stdout
+    assert not (tmp_path / "absent.db").exists()
+    as_json = grimoire("match", "--json", "-", database_url=url, stdin=LOG)
+    assert "no spells are loaded" in json.loads(as_json.stdout)["notice"]
+
+
+def test_exit_zero_keeps_a_green_build_green(database_url: str) -> None:
+    # The README's CI idiom: report, never fail the step because nothing matched.
+    result = grimoire("match", "--exit-zero", "-", database_url=database_url, stdin="all good\n")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "No errors found."
+    usage = grimoire("match", "--exit-zero", "/no/such.log", database_url=database_url)
+    assert usage.returncode == 2

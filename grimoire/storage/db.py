@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, make_url, text
@@ -59,19 +60,26 @@ def create_readers(engine: AsyncEngine) -> Sessions:
     )
 
 
-def sqlite_file_engine(url: str) -> Engine | None:
-    """A blocking engine on the same SQLite file as ``url``, tuned alike; ``None`` if not a file.
-
-    For work that runs a whole transaction in one thread call (intake's group commit): through
-    the async driver every statement is several round trips between threads.
-    """
+def sqlite_path(url: str) -> Path | None:
+    """Return the file of an SQLite URL; ``None`` for another engine or an in-memory database."""
     parsed = make_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return None
     if database.startswith("file:") or parsed.query.get("mode") == "memory":
         return None
-    engine = create_sync_engine(parsed.set(drivername="sqlite"))
+    return Path(database)
+
+
+def sqlite_file_engine(url: str) -> Engine | None:
+    """A blocking engine on the same SQLite file as ``url``, tuned alike; ``None`` if not a file.
+
+    For work that runs a whole transaction in one thread call (intake's group commit): through
+    the async driver every statement is several round trips between threads.
+    """
+    if sqlite_path(url) is None:
+        return None
+    engine = create_sync_engine(make_url(url).set(drivername="sqlite"))
     _tune_sqlite(engine)
     return engine
 

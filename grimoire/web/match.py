@@ -35,10 +35,26 @@ class MatchRequest(msgspec.Struct, frozen=True, kw_only=True):
     limit: _Limit = 5
 
 
-class MatchResponse(msgspec.Struct, frozen=True):
+EMPTY_SPELLBOOK = (
+    "no spells are loaded, so nothing can match: load the starter spellbook with "
+    "`grimoire spells seed`, or add your own with POST /api/spells or `grimoire spells import FILE`"
+)
+"""Said instead of an empty answer when the spellbook is empty: "no spell fits" would mislead."""
+
+_Notice = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="Present only when the answer needs explaining: the spellbook is empty "
+        "(no spells are loaded, and how to seed it)."
+    ),
+]
+
+
+class MatchResponse(msgspec.Struct, frozen=True, omit_defaults=True):
     """The spells above the relevance floor, best first (ties by spell id)."""
 
     matches: list[MatchOut]
+    notice: _Notice = None
 
 
 class LogRequest(msgspec.Struct, frozen=True):
@@ -48,11 +64,12 @@ class LogRequest(msgspec.Struct, frozen=True):
     limit: _Limit = 3
 
 
-class LogResponse(msgspec.Struct, frozen=True):
+class LogResponse(msgspec.Struct, frozen=True, omit_defaults=True):
     """The errors found, root cause first: failures, then their consequences, then warnings
     and tolerated errors; each with its ``role``, ``why`` and ranked spells."""
 
     errors: list[LogError]
+    notice: _Notice = None
 
 
 async def match_error(request: Request) -> Response:
@@ -66,7 +83,7 @@ async def match_error(request: Request) -> Response:
     )
     with resources(request).metrics.match_latency.labels("api").time():
         matches = explain_error(payload, book, limit=query.limit)
-    return JSONResponse(MatchResponse(matches))
+    return JSONResponse(MatchResponse(matches, notice=None if len(book) else EMPTY_SPELLBOOK))
 
 
 async def match_log(request: Request) -> Response:
@@ -74,7 +91,7 @@ async def match_log(request: Request) -> Response:
     book = await resources(request).spell_index.current(resources(request).readers)
     with resources(request).metrics.match_latency.labels("log").time():
         errors = await asyncio.to_thread(explain_log, query.text, book, limit=query.limit)
-    return JSONResponse(LogResponse(errors))
+    return JSONResponse(LogResponse(errors, notice=None if len(book) else EMPTY_SPELLBOOK))
 
 
 routes = [
@@ -89,7 +106,8 @@ routes = [
                     tag="match",
                     description="Scores combine the spell's pattern matching the message or "
                     "stack trace, equal error types, and keyword similarity. Matches below the "
-                    "relevance floor are not returned: an error no spell fits gets `[]`.",
+                    "relevance floor are not returned: an error no spell fits gets `[]`. On an "
+                    "empty spellbook the answer adds a `notice` saying so.",
                     body=MatchRequest,
                     responses={200: Reply("The matching spells, best first.", MatchResponse)},
                 ),
@@ -111,7 +129,8 @@ routes = [
                     "first, each with a `role`: `failure` (what ended the job, or the cause the "
                     "later errors follow from), `consequence` (follows from an earlier failure), "
                     "`warning` (did not fail the job: warnings, tolerated errors), and `why`. "
-                    "Duplicates (pytest's `E` line and its summary) are merged.",
+                    "Duplicates (pytest's `E` line and its summary) are merged. On an empty "
+                    "spellbook the answer adds a `notice` saying so.",
                     body=LogRequest,
                     responses={200: Reply("The errors, root cause first.", LogResponse)},
                 ),
