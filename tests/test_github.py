@@ -625,6 +625,20 @@ async def test_check_reachable(fake: FakeGitHub, github: GitHubClient) -> None:
     assert (request.method, request.path) == ("GET", "/rate_limit")
 
 
+async def test_reachability_asks_github_once_a_minute(slot: AppSlot, fake: FakeGitHub) -> None:
+    clock = FakeClock()
+    async with connect(slot, fake, now=clock) as github:
+        answers = await asyncio.gather(*(github.reachability() for _ in range(5)))
+        assert all(answer.reachable for answer in answers)
+        clock.advance(seconds=59)
+        await github.reachability()
+        assert len(fake.requests_to("GET", "/rate_limit")) == 1
+        clock.advance(seconds=2)
+        fake.fail("GET", "/rate_limit", status=503)
+        assert not (await github.reachability()).reachable  # asked again, and GitHub is down
+        assert len(fake.requests_to("GET", "/rate_limit")) == 2
+
+
 async def test_check_reachable_reports_5xx_without_retrying(
     fake: FakeGitHub, github: GitHubClient
 ) -> None:

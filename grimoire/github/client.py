@@ -25,7 +25,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
@@ -54,6 +54,9 @@ MAX_FILE_PAGES = 30
 MAX_COMMENT_PAGES = 100
 MAX_JOB_PAGES = 10
 MAX_ANNOTATION_PAGES = 10
+
+PROBE_MAX_AGE = timedelta(minutes=1)
+"""How long /health reuses GitHub's last answer to its reachability probe."""
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _FILES = msgspec.json.Decoder(list[FilePatch])
@@ -121,6 +124,8 @@ class GitHubClient:
             now=now,
         )
         self._now = now
+        self._probe: tuple[datetime, Reachability] | None = None
+        self._probe_lock = asyncio.Lock()
 
     # -- pull requests -----------------------------------------------------------------------
 
@@ -429,6 +434,21 @@ class GitHubClient:
         except (GitHubError, httpx.HTTPError, TimeoutError) as exc:
             return Reachability(False, f"GitHub API unreachable: {exc}")
         return _reachability(response, body)
+
+    async def reachability(
+        self, *, within: float = 3.0, max_age: timedelta = PROBE_MAX_AGE
+    ) -> Reachability:
+        """Return ``check_reachable``'s answer, asking GitHub at most once per ``max_age``.
+
+        /health is polled by load balancers and monitors every few seconds; GitHub needs asking
+        once a minute at most. Concurrent callers share one probe.
+        """
+        async with self._probe_lock:
+            if self._probe is not None and self._now() - self._probe[0] < max_age:
+                return self._probe[1]
+            answer = await self.check_reachable(within=within)
+            self._probe = (self._now(), answer)
+            return answer
 
 
 def _reachability(response: httpx.Response, body: bytes) -> Reachability:

@@ -21,7 +21,9 @@ from grimoire.web.responses import JSONResponse
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ok", "degraded", "unavailable"]
+Status = Literal["ok", "degraded", "unavailable", "not_configured"]
+"""A component's state. ``not_configured``: a part the settings leave out (GitHub credentials),
+which is not a fault: the overall status stays ``ok``."""
 
 GITHUB_TIMEOUT = 3.0
 QUEUE_LAG_DEGRADED = 300.0
@@ -76,8 +78,18 @@ async def database_component(res: Resources) -> Component:
 
 
 async def github_component(res: Resources) -> Component:
-    """Report whether the GitHub API answers (its outage is reported, never fatal)."""
-    reachability = await res.github.check_reachable(within=GITHUB_TIMEOUT)
+    """Report whether the GitHub API answers (its outage is reported, never fatal).
+
+    Without credentials Grimoire reports on no pull request, so GitHub is not asked at all. With
+    them, GitHub's answer is reused for a minute (``GitHubClient.reachability``).
+    """
+    if not (res.settings.github_api_token or res.settings.has_app):
+        return Component(
+            status="not_configured",
+            detail="not configured: set GITHUB_API_TOKEN or a GitHub App to report on pull "
+            "requests",
+        )
+    reachability = await res.github.reachability(within=GITHUB_TIMEOUT)
     if reachability.reachable:
         return Component(status="ok", detail=reachability.detail or None)
     return Component(
@@ -113,7 +125,8 @@ def _answer(components: dict[str, Component]) -> Response:
             timestamp=datetime.now(UTC),
         )
         return JSONResponse(body, status_code=503)
-    worst: Status = "ok" if all(c.status == "ok" for c in components.values()) else "degraded"
+    fine = ("ok", "not_configured")
+    worst: Status = "ok" if all(c.status in fine for c in components.values()) else "degraded"
     return JSONResponse(Health(status=worst, version=grimoire.__version__, components=components))
 
 

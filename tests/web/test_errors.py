@@ -67,13 +67,25 @@ async def test_health_reports_each_component(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "degraded"  # GitHub is out of reach in this test
+    assert body["status"] == "ok"  # no GitHub credentials: not a fault, and GitHub is not asked
     assert body["components"]["database"] == {"status": "ok"}
-    assert body["components"]["github"]["status"] == "degraded"
+    assert body["components"]["github"]["status"] == "not_configured"
+    assert body["components"]["github"]["detail"].startswith("not configured")
     assert body["components"]["queue"]["figures"]["queued"] == 0
     assert body["version"]
     assert (await client.get("/health/ready")).json()["status"] == "ok"
     assert (await client.get("/health/live")).json()["status"] == "ok"
+
+
+async def test_health_reports_github_out_of_reach_when_configured(
+    app_settings: Settings,
+) -> None:
+    settings = dataclasses.replace(app_settings, github_api_token="ghp_test")
+    async with running(settings) as client:
+        body = (await client.get("/health")).json()
+    assert body["status"] == "degraded"  # GitHub is out of reach (CLOSED_PORT) in this test
+    assert body["components"]["github"]["status"] == "degraded"
+    assert "unreachable" in body["components"]["github"]["detail"]
 
 
 async def test_production_refuses_to_start_without_secrets(app_settings: Settings) -> None:
