@@ -36,7 +36,7 @@ from grimoire.storage.db import (
     sqlite_file_engine,
 )
 from grimoire.storage.intake import IntakeWriter
-from grimoire.web import analyses, curation, deliveries, health, match, pages, spells, webhook
+from grimoire.web import analyses, ci, curation, deliveries, health, match, pages, spells, webhook
 from grimoire.web.limits import RequestLimits
 from grimoire.web.metrics import RequestMetrics, metrics_page
 from grimoire.web.openapi import docs_page, openapi_json
@@ -94,6 +94,7 @@ def build_routes() -> list[BaseRoute]:
         *curation.routes,
         *deliveries.routes,
         *analyses.routes,
+        *ci.routes,
         *match.routes,
         *health.routes,
         Route("/metrics", metrics_page, include_in_schema=False),

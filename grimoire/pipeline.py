@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from grimoire import reporting
 from grimoire.core.findings import MAX_FINDINGS, Finding
 from grimoire.resources import Resources
-from grimoire.sources import PullJob, Reading, source_for
+from grimoire.sources import PullJob, Reading, RunSource, source_for
 from grimoire.storage import analyses
 from grimoire.storage.deliveries import Job
 
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 async def process_job(res: Resources, claimed: Job) -> None:
     """Run the pipeline for one claimed delivery with the source that reads it."""
     source = source_for(claimed)
+    if isinstance(source, RunSource):
+        await source.run(res, claimed)  # its own steps: a CI run is not one PR head
+        return
     job = source.job(claimed)
     analysis_id = await start(res, job)
     await reporting.begin(res, job, analysis_id)

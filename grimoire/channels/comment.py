@@ -13,12 +13,15 @@ import logging
 from datetime import UTC, datetime
 
 from grimoire.config import Settings
+from grimoire.core.ci_events import CiRun
+from grimoire.core.ci_report import CiRunView, open_failures, render_pull_comment
 from grimoire.core.findings import Finding
-from grimoire.core.report import MARKER, Previous, ReportContext, render_comment
+from grimoire.core.report import MARKER, Previous, ReportContext, web_url_for
 from grimoire.errors import GitHubRejected
 from grimoire.resources import Resources
 from grimoire.sources.base import PullJob
-from grimoire.storage import reports
+from grimoire.storage import analyses, ci, reports
+from grimoire.storage.deliveries import Job
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +51,18 @@ class StickyComment:
             last = await reports.get_pull_report(
                 session, repository=job.repository, pr_number=job.pr_number
             )
-        if last is not None and last.delivered_at > job.received_at:
+        if (
+            last is not None
+            and last.head_sha != job.head_sha
+            and last.delivered_at > job.received_at
+        ):
             return f"comment left as it is: a newer push ({last.head_sha[:7]}) was reported already"
         previous = None if last is None else Previous(last.head_sha, last.findings_count)
-        body = render_comment(ctx, findings, previous=previous)
+        runs = await _ci_runs(res, job.repository, job.pr_number, job.head_sha)
+        body = render_pull_comment(ctx, findings, runs, previous=previous)
         known = None if last is None else last.comment_id
-        comment_id = await _write(res, job, known, body, post=bool(findings))
+        post = bool(findings) or open_failures(runs) > 0
+        comment_id = await _write(res, job, known, body, post=post)
         async with res.sessions.begin() as session:
             await reports.record_pull_report(
                 session,
@@ -70,6 +79,84 @@ class StickyComment:
 
     async def abandon(self, res: Resources, job: PullJob, analysis_id: int, detail: str) -> None:
         """The comment keeps the last report: a failed job has nothing new to say."""
+
+
+async def report_ci(res: Resources, claimed: Job, run: CiRun, pr_number: int) -> str | None:
+    """Rewrite the PR's comment with the CI failures of ``run``'s head; say why not, if so.
+
+    The comment is rendered from what is stored for the head — the diff's findings and every
+    CI run's failures — so CI runs reported in any order give the same comment. A run of a head
+    the pull request has moved on from leaves the comment alone.
+    """
+    if "comment" not in res.settings.report_channels:
+        return "REPORT_MODE does not include the comment"
+    job = PullJob(
+        id=claimed.id,
+        repository=run.repository,
+        pr_number=pr_number,
+        head_sha=run.head_sha,
+        base_sha=None,
+        installation_id=run.installation_id,
+        attempts=claimed.attempts,
+        received_at=claimed.received_at,
+    )
+    async with res.readers() as session:
+        last = await reports.get_pull_report(
+            session, repository=job.repository, pr_number=pr_number
+        )
+        diff_id, findings = await analyses.head_findings(
+            session, repository=job.repository, pr_number=pr_number, head_sha=job.head_sha
+        )
+    if (
+        last is not None
+        and last.head_sha != job.head_sha
+        and last.delivered_at > claimed.received_at
+    ):
+        return f"comment left as it is: the pull request moved on to {last.head_sha[:7]}"
+    runs = await _ci_runs(res, job.repository, pr_number, job.head_sha)
+    ctx = ReportContext(
+        repository=job.repository,
+        pr_number=pr_number,
+        head_sha=job.head_sha,
+        analysis_id=diff_id or 0,
+        web_url=web_url_for(res.settings.github_api_url),
+        details_url=(
+            f"{res.settings.public_url}/api/analyses/{diff_id}"
+            if res.settings.public_url and diff_id
+            else None
+        ),
+    )
+    previous = None if last is None else Previous(last.head_sha, last.findings_count)
+    body = render_pull_comment(ctx, findings, runs, previous=previous)
+    known = None if last is None else last.comment_id
+    comment_id = await _write(res, job, known, body, post=bool(findings) or open_failures(runs) > 0)
+    # Same head: keep the delivery time the diff's report is ordered by.
+    delivered = claimed.received_at
+    if last is not None and last.head_sha == job.head_sha:
+        delivered = max(last.delivered_at, delivered)
+    async with res.sessions.begin() as session:
+        await reports.record_pull_report(
+            session,
+            repository=job.repository,
+            pr_number=pr_number,
+            comment_id=comment_id,
+            head_sha=job.head_sha,
+            delivery_id=claimed.id,
+            delivered_at=delivered,
+            findings_count=len(findings),
+            now=datetime.now(UTC),
+        )
+    return None if comment_id is not None else "nothing failed and no earlier comment: none posted"
+
+
+async def _ci_runs(
+    res: Resources, repository: str, pr_number: int, head_sha: str
+) -> list[CiRunView]:
+    async with res.readers() as session:
+        rows = await ci.runs_for_head(
+            session, repository=repository, pr_number=pr_number, head_sha=head_sha
+        )
+        return ci.run_views(rows)
 
 
 async def _write(

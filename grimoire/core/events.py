@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import msgspec
 
+from grimoire.core.ci_events import CI_EVENTS, CiRun, decode_ci_run
 from grimoire.errors import InvalidPayload
 
 # Bounds that hold for every real payload, so that stored columns never overflow.
@@ -58,7 +59,11 @@ class _PullRequestEvent(msgspec.Struct, frozen=True):
 
 
 class Delivery(msgspec.Struct, frozen=True, kw_only=True):
-    """What one delivery is about. The PR fields are set for pull_request events only."""
+    """What one delivery is about.
+
+    The PR fields are set for pull_request events; a CI event (``ci``) sets the repository, its
+    head and its first pull request, if the payload names one.
+    """
 
     event: str
     action: str | None = None
@@ -68,6 +73,7 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     base_sha: str | None = None
     installation_id: int | None = None
     sender: str | None = None
+    ci: CiRun | None = None
 
 
 _any_decoder = msgspec.json.Decoder(_AnyEvent)
@@ -79,7 +85,11 @@ def decode_delivery(event: str, body: bytes) -> Delivery:
     try:
         if event == "pull_request":
             return _pull_request(_pull_request_decoder.decode(body))
-        return _other(event, _any_decoder.decode(body))
+        other = _any_decoder.decode(body)
+        if event in CI_EVENTS and other.action == "completed":
+            # Only a completed run is read; its fields are then required.
+            return _ci(event, decode_ci_run(event, body), other)
+        return _other(event, other)
     except msgspec.ValidationError as exc:
         raise InvalidPayload(f"the {event} payload lacks what Grimoire needs: {exc}") from exc
     except msgspec.DecodeError as exc:
@@ -127,6 +137,19 @@ def _pull_request(payload: _PullRequestEvent) -> Delivery:
         base_sha=pr.base.sha,
         installation_id=payload.installation.id if payload.installation else None,
         sender=payload.sender.login if payload.sender else None,
+    )
+
+
+def _ci(event: str, run: CiRun, payload: _AnyEvent) -> Delivery:
+    return Delivery(
+        event=event,
+        action=run.action,
+        repository=run.repository,
+        pr_number=run.pull_requests[0] if run.pull_requests else None,
+        head_sha=run.head_sha,
+        installation_id=run.installation_id,
+        sender=payload.sender.login if payload.sender else None,
+        ci=run,
     )
 
 

@@ -8,6 +8,8 @@ passed in, so the decision stays a function of its arguments.
 - ``queue``: a source handles the event and action; the worker runs it.
 - ``ignore``: acknowledged and recorded, nothing to run (a ping, a closed pull request, an event
   no source reads).
+- ``resolve``: a CI run that succeeded, queued only if its head has CI failures of the same
+  workflow on record (the handler asks the database: ``grimoire.core.ci_events``).
 - ``refuse``: authenticated but unusable (not JSON, a form body without its payload, a payload
   lacking a field Grimoire uses); recorded as failed and answered 400.
 """
@@ -19,10 +21,13 @@ from typing import Literal
 
 import msgspec
 
+from grimoire.core.ci_events import Intent, ci_intent
 from grimoire.core.events import Delivery, decode_delivery, form_payload
+from grimoire.core.report import CHECK_NAME
 from grimoire.errors import InvalidPayload
 
-Verdict = Literal["queue", "ignore", "refuse"]
+Verdict = Literal["queue", "ignore", "resolve", "refuse"]
+_CI_VERDICTS: dict[Intent, Verdict] = {"analyse": "queue", "resolve": "resolve", "ignore": "ignore"}
 
 
 class IntakeDecision(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,12 +44,18 @@ class IntakeDecision(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def decide_intake(
-    event: str, body: bytes, *, form: bool, queued: Collection[tuple[str, str]]
+    event: str,
+    body: bytes,
+    *,
+    form: bool,
+    queued: Collection[tuple[str, str]],
+    own_app_id: int | None = None,
 ) -> IntakeDecision:
     """Decide what becomes of a delivery whose signature has verified.
 
     ``form``: the body is ``application/x-www-form-urlencoded`` (the JSON in its ``payload``
-    field). ``queued``: the ``(event, action)`` pairs some source handles.
+    field). ``queued``: the ``(event, action)`` pairs some source handles. ``own_app_id``:
+    Grimoire's own GitHub App, whose check runs' events are never analysed.
     """
     try:
         payload = form_payload(body) if form else body
@@ -54,6 +65,9 @@ def decide_intake(
             verdict="refuse", delivery=Delivery(event=event), payload=body, reason=exc.detail
         )
     wanted = delivery.action is not None and (event, delivery.action) in queued
+    if wanted and delivery.ci is not None:
+        intent = ci_intent(delivery.ci, own_app_id=own_app_id, own_check_name=CHECK_NAME)
+        return IntakeDecision(verdict=_CI_VERDICTS[intent], delivery=delivery, payload=payload)
     return IntakeDecision(
         verdict="queue" if wanted else "ignore", delivery=delivery, payload=payload
     )

@@ -11,20 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from grimoire.errors import UnusableJob
-from grimoire.sources import pull_diff
-from grimoire.sources.base import PullJob, Reading, Source
+from grimoire.sources import ci_run, pull_diff
+from grimoire.sources.base import PullJob, Reading, RunSource, Source
 from grimoire.storage.deliveries import Job
 
-__all__ = ["EVENT_TABLE", "SOURCES", "PullJob", "Reading", "Source", "source_for"]
+__all__ = [
+    "EVENT_TABLE",
+    "SOURCES",
+    "AnySource",
+    "PullJob",
+    "Reading",
+    "RunSource",
+    "Source",
+    "source_for",
+]
 
-SOURCES: tuple[Source, ...] = (
+AnySource = Source | RunSource
+
+SOURCES: tuple[AnySource, ...] = (
     pull_diff.SOURCE,  # pull_request opened, reopened, synchronize, ready_for_review
+    ci_run.SOURCE,  # workflow_run and check_run completed (failures; successes that resolve)
 )
 
 
-def build_event_table(sources: Iterable[Source]) -> Mapping[tuple[str, str], Source]:
+def build_event_table(sources: Iterable[AnySource]) -> Mapping[tuple[str, str], AnySource]:
     """Map each ``(event, action)`` to its source; a pair claimed twice is a programming error."""
-    table: dict[tuple[str, str], Source] = {}
+    table: dict[tuple[str, str], AnySource] = {}
     for source in sources:
         for key in sorted(source.events):
             if key in table:
@@ -36,7 +48,7 @@ def build_event_table(sources: Iterable[Source]) -> Mapping[tuple[str, str], Sou
 EVENT_TABLE = build_event_table(SOURCES)
 
 
-def source_for(job: Job) -> Source:
+def source_for(job: Job) -> AnySource:
     """Return the source that handles a claimed job, or raise ``UnusableJob``."""
     source = EVENT_TABLE.get((job.event, job.action or ""))
     if source is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from grimoire.core.diff import FileChange
 from grimoire.core.findings import Finding
@@ -19,6 +19,9 @@ from grimoire.core.matching import Spellbook
 from grimoire.errors import UnusableJob
 from grimoire.github.client import GitHubClient
 from grimoire.storage.deliveries import Job
+
+if TYPE_CHECKING:
+    from grimoire.resources import Resources
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,27 @@ class Source(Protocol):
 
     def find(self, reading: Reading, book: Spellbook) -> tuple[list[Finding], bool]:
         """Return the findings in what was read, and whether the cap cut some off (pure)."""
+
+
+@runtime_checkable
+class RunSource(Protocol):
+    """A source that runs its whole job itself: what it reads is not one pull request head.
+
+    A failed CI run may belong to several pull requests, to none (a fork's, found by its commit)
+    or to the default branch; it is stored as a CI analysis and reported on each of its pull
+    requests. The pipeline hands such a source the claimed job.
+    """
+
+    @property
+    def name(self) -> str:
+        """A short name for logs and the event table."""
+
+    @property
+    def events(self) -> frozenset[tuple[str, str]]:
+        """The ``(event, action)`` pairs this source handles (each belongs to one source)."""
+
+    async def run(self, res: Resources, claimed: Job) -> None:
+        """Read, analyse, store and report what the delivery is about."""
 
 
 def pull_job(claimed: Job) -> PullJob:

@@ -143,6 +143,42 @@ async def get_analysis(session: AsyncSession, analysis_id: int) -> Analysis:
     return analysis
 
 
+async def head_findings(
+    session: AsyncSession, *, repository: str, pr_number: int, head_sha: str
+) -> tuple[int | None, list[FindingValue]]:
+    """Return the id and findings of the diff analysis of a pull request head, if it is done."""
+    analysis = await session.scalar(
+        select(Analysis)
+        .where(
+            Analysis.repository == repository,
+            Analysis.pr_number == pr_number,
+            Analysis.head_sha == head_sha,
+        )
+        .options(selectinload(Analysis.findings))
+    )
+    if analysis is None:
+        return None, []
+    if analysis.status != DONE:
+        return analysis.id, []
+    return analysis.id, [
+        FindingValue(
+            rank=row.rank,
+            path=row.path,
+            line=row.line,
+            error_type=row.error_type,
+            message=row.message,
+            excerpt=row.excerpt,
+            stack_trace=row.stack_trace or "",
+            spell_id=row.spell_id,
+            spell_title=row.spell_title,
+            spell_solution=row.spell_solution,
+            score=row.score,
+            why=row.why,
+        )
+        for row in analysis.findings
+    ]
+
+
 async def list_analyses(
     session: AsyncSession,
     *,

@@ -305,3 +305,125 @@ class FindingFeedback(Base):
     spell_id: Mapped[int | None] = mapped_column(Integer)
     verdict: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CiAnalysis(Base):
+    """The analysis of one failed CI run attempt: one per (repository, source, run, attempt).
+
+    ``source`` is ``workflow_run`` (GitHub Actions) or ``check_run`` (another CI app);
+    ``workflow`` what a later success must match to resolve it. ``pr_number`` is the first pull
+    request the run belongs to (``pull_requests`` all of them), None for a default-branch run.
+    """
+
+    __tablename__ = "ci_analyses"
+    __table_args__ = (
+        UniqueConstraint(
+            "repository", "source", "run_id", "run_attempt", name="uq_ci_analyses_run"
+        ),
+        Index("ix_ci_analyses_pull", "repository", "pr_number", "created_at"),
+        Index("ix_ci_analyses_head", "repository", "head_sha"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str | None] = mapped_column(String(100))
+    repository: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[int] = mapped_column(BigInteger)
+    run_attempt: Mapped[int] = mapped_column(Integer)
+    workflow: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    conclusion: Mapped[str | None] = mapped_column(String(20))
+    head_sha: Mapped[str] = mapped_column(String(64))
+    head_branch: Mapped[str | None] = mapped_column(String(255))
+    default_branch: Mapped[bool] = mapped_column(Boolean, default=False)
+    pr_number: Mapped[int | None] = mapped_column(BigInteger)
+    pull_requests: Mapped[list[int]] = mapped_column(JSON, default=list)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    jobs_failed: Mapped[int] = mapped_column(Integer, default=0)
+    findings_count: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    report_status: Mapped[str | None] = mapped_column(String(20))
+    report_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    jobs: Mapped[list[CiJob]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CiJob.position",
+    )
+
+
+class CiJob(Base):
+    """One failed job of a CI run: where it failed, its root cause, the spells that explain it.
+
+    ``outcome`` says how far reading it got (``analysed``, ``log_expired``, ``log_missing``…),
+    ``reason`` why not further. ``spells`` are the ranked spells of the root cause (id, title,
+    score, why, solution), ``errors`` the other errors of the step (type, message, fingerprint).
+    """
+
+    __tablename__ = "ci_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ci_analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("ci_analyses.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(255))
+    step: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    log_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    head_cut: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_type: Mapped[str | None] = mapped_column(String(255))
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(40), index=True)
+    classification: Mapped[str | None] = mapped_column(String(20))
+    other_pulls: Mapped[int] = mapped_column(Integer, default=0)
+    spells: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class CiSighting(Base):
+    """One failure seen: a fingerprint, in which run and job, on which branch or pull request.
+
+    What classifies a pull request's failure: seen on the default branch (not its fault), in
+    other pull requests this week (flaky or infrastructure), or only here (new).
+    """
+
+    __tablename__ = "ci_sightings"
+    __table_args__ = (
+        UniqueConstraint(
+            "repository",
+            "source",
+            "run_id",
+            "run_attempt",
+            "job_name",
+            "fingerprint",
+            name="uq_ci_sightings_seen",
+        ),
+        Index("ix_ci_sightings_fingerprint", "fingerprint", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    repository: Mapped[str] = mapped_column(String(255))
+    pr_number: Mapped[int | None] = mapped_column(BigInteger)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    branch: Mapped[str | None] = mapped_column(String(255))
+    default_branch: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[int] = mapped_column(BigInteger)
+    run_attempt: Mapped[int] = mapped_column(Integer)
+    job_name: Mapped[str] = mapped_column(String(255))
+    job_url: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -14,6 +14,7 @@ from grimoire.errors import FieldError
 from grimoire.resources import resources
 from grimoire.storage import analyses as storage
 from grimoire.storage.tables import Analysis, AnalysisFile, Finding
+from grimoire.web.ci import KINDS, CiAnalysisOut, list_ci_analyses
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
 from grimoire.web.pagination import (
     MAX_SKIP,
@@ -28,8 +29,8 @@ from grimoire.web.responses import JSONResponse
 from grimoire.web.schemas import ErrorBody
 
 
-class AnalysisSummary(msgspec.Struct, frozen=True, kw_only=True):
-    """An analysis, as listed."""
+class AnalysisSummary(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="diff"):
+    """An analysis of a pull request head's diff, as listed (``kind``: ``diff``)."""
 
     id: int
     delivery_id: str | None
@@ -95,7 +96,12 @@ async def list_analyses(request: Request) -> Response:
     page = parse_page(request, errors)
     pr = query_int(request, "pr", default=0, low=1, high=MAX_SKIP, errors=errors)
     repository = query_text(request, "repository", errors=errors)
+    kind = request.query_params.get("kind", "diff")
+    if kind not in KINDS:
+        errors.append(FieldError("query.kind", f"must be one of {', '.join(KINDS)}"))
     raise_if_any(errors)
+    if kind == "ci":
+        return await list_ci_analyses(request, page, repository=repository, pr_number=pr or None)
     async with resources(request).readers() as session:
         rows, total = await storage.list_analyses(
             session,
@@ -178,6 +184,11 @@ def finding_out(row: Finding) -> FindingOut:
 
 
 _FILTERS = (
+    Param(
+        "kind",
+        {"type": "string", "enum": list(KINDS), "default": "diff"},
+        "diff: analyses of pull request diffs; ci: analyses of failed CI runs.",
+    ),
     Param("repository", TEXT_SCHEMA, "Only this repository (owner/name)."),
     Param("pr", {"type": "integer", "minimum": 1, "maximum": MAX_SKIP}, "Only this PR number."),
 )
@@ -195,10 +206,11 @@ routes = [
                     params=(*PAGE_PARAMS, *_FILTERS),
                     responses={
                         200: Reply(
-                            "One page of analyses.",
-                            list[AnalysisSummary],
+                            "One page of analyses (of the kind asked for).",
+                            list[AnalysisSummary | CiAnalysisOut],
                             headers={"X-Total-Count": "How many analyses match in all."},
-                        )
+                        ),
+                        422: Reply("A query parameter is malformed.", ErrorBody),
                     },
                 ),
             )

@@ -14,11 +14,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from grimoire.core.events import Delivery
 from grimoire.core.intake import decide_intake
 from grimoire.core.signature import verify_signature
 from grimoire.errors import InvalidPayload, InvalidSignature, WebhookNotConfigured
-from grimoire.resources import resources
+from grimoire.resources import Resources, resources
 from grimoire.sources import EVENT_TABLE
+from grimoire.storage import ci
 from grimoire.storage.deliveries import Arrival
 from grimoire.web.bodies import read_body
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
@@ -55,7 +57,13 @@ async def receive_webhook(request: Request) -> Response:
         delivery_id_header(request),
     )
     form = _media_type(request) == "application/x-www-form-urlencoded"
-    decision = decide_intake(event, body, form=form, queued=EVENT_TABLE.keys())
+    decision = decide_intake(
+        event,
+        body,
+        form=form,
+        queued=EVENT_TABLE.keys(),
+        own_app_id=res.settings.github_app_id,
+    )
     if decision.verdict == "refuse":
         # Authenticated but unusable: recorded as failed, so the redelivery can be told apart.
         reason = decision.reason or "the payload is unusable"
@@ -64,7 +72,10 @@ async def receive_webhook(request: Request) -> Response:
         )
         res.metrics.deliveries.labels(event, "failed").inc()
         raise InvalidPayload(reason)
-    status: Literal["queued", "ignored"] = "queued" if decision.verdict == "queue" else "ignored"
+    queue = decision.verdict == "queue" or (
+        decision.verdict == "resolve" and await _resolves(res, decision.delivery)
+    )
+    status: Literal["queued", "ignored"] = "queued" if queue else "ignored"
     arrival = Arrival(delivery_id, decision.delivery, decision.payload, status)
     outcome = await res.intake.record(arrival)
     res.metrics.deliveries.labels(event, outcome).inc()
@@ -76,6 +87,17 @@ async def receive_webhook(request: Request) -> Response:
     if outcome == "duplicate":
         return ack(200, "duplicate", delivery_id, event)
     return ack(202, "ignored", delivery_id, event)
+
+
+async def _resolves(res: Resources, delivery: Delivery) -> bool:
+    """Tell whether a CI success has failures of its workflow on its head to resolve."""
+    run = delivery.ci
+    if run is None:
+        return False
+    async with res.readers() as session:
+        return await ci.has_open_failures(
+            session, repository=run.repository, head_sha=run.head_sha, workflow=run.workflow
+        )
 
 
 def check_signature(secrets: tuple[str, ...], body: bytes, request: Request) -> None:

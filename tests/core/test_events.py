@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grimoire.core.ci_events import CI_EVENTS
 from grimoire.core.events import Delivery, decode_delivery, form_payload
 from grimoire.core.intake import decide_intake
 from grimoire.errors import InvalidPayload
@@ -100,6 +101,8 @@ def nested(payload: dict[str, Any], *path: str) -> Any:
 def expected_delivery(event: str, payload: dict[str, Any]) -> Delivery:
     """What decode_delivery must return, read straight from the payload."""
     pull = event == "pull_request"
+    if event in CI_EVENTS and payload.get("action") == "completed":
+        return expected_ci_delivery(event, payload)
     return Delivery(
         event=event,
         action=payload.get("action"),
@@ -109,6 +112,26 @@ def expected_delivery(event: str, payload: dict[str, Any]) -> Delivery:
         base_sha=nested(payload, "pull_request", "base", "sha") if pull else None,
         installation_id=nested(payload, "installation", "id"),
         sender=nested(payload, "sender", "login"),
+    )
+
+
+def expected_ci_delivery(event: str, payload: dict[str, Any]) -> Delivery:
+    """A completed CI run: its head, and its first pull request whose head is the run's."""
+    run = payload[event]
+    pulls = sorted(p["number"] for p in run["pull_requests"] if p["head"]["sha"] == run["head_sha"])
+    delivery = decode_delivery(event, json.dumps(payload).encode())
+    assert delivery.ci is not None
+    assert (delivery.ci.run_id, delivery.ci.conclusion) == (run["id"], run["conclusion"])
+    assert delivery.ci.pull_requests == tuple(pulls)
+    return Delivery(
+        event=event,
+        action="completed",
+        repository=payload["repository"]["full_name"],
+        pr_number=pulls[0] if pulls else None,
+        head_sha=run["head_sha"],
+        installation_id=nested(payload, "installation", "id"),
+        sender=nested(payload, "sender", "login"),
+        ci=delivery.ci,
     )
 
 
@@ -131,7 +154,7 @@ def test_pull_request_fields_are_exactly_the_payloads(
 # installation and sender is taken, nothing is required, the PR fields stay empty.
 @EXAMPLES
 @given(
-    event=st.sampled_from(["push", "ping", "issue_comment", "check_run", "installation", "x"]),
+    event=st.sampled_from(["push", "ping", "issue_comment", "workflow_job", "installation", "x"]),
     action=optional(st.text(unicode, max_size=100)),
     repository=optional(repositories),
     installation=optional(installations),

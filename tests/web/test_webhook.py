@@ -110,6 +110,18 @@ def expected_outcome(event: str, payload: dict[str, Any]) -> tuple[int, str, str
     return 202, "ignored", "ignored"
 
 
+def expected_head(event: str, payload: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The pull request and head a delivery is recorded with: a PR's, or a completed CI run's
+    (its first pull request whose head is the run's)."""
+    if event == "pull_request":
+        return payload["pull_request"]["number"], payload["pull_request"]["head"]["sha"]
+    if event in {"workflow_run", "check_run"} and payload.get("action") == "completed":
+        run = payload[event]
+        pulls = [p["number"] for p in run["pull_requests"] if p["head"]["sha"] == run["head_sha"]]
+        return (min(pulls) if pulls else None), run["head_sha"]
+    return None, None
+
+
 async def test_every_real_payload_is_accepted_and_recorded(client: httpx.AsyncClient) -> None:
     files = sorted(FIXTURES.glob("*/*.json"))
     assert len(files) >= 30
@@ -122,17 +134,17 @@ async def test_every_real_payload_is_accepted_and_recorded(client: httpx.AsyncCl
         assert response.status_code == status, (where, response.text)
         assert response.json() == {"status": ack, "delivery_id": delivery_id, "event": event}
         recorded = await delivery(client, delivery_id)
-        pull = payload.get("pull_request") if event == "pull_request" else None
+        number, head = expected_head(event, payload)
         assert {
             key: recorded[key] for key in ("event", "action", "repository", "pr_number", "status")
         } == {
             "event": event,
             "action": payload.get("action"),
             "repository": (payload.get("repository") or {}).get("full_name"),
-            "pr_number": pull["number"] if pull else None,
+            "pr_number": number,
             "status": stored,
         }, where
-        assert recorded["head_sha"] == (pull["head"]["sha"] if pull else None), where
+        assert recorded["head_sha"] == head, where
         assert recorded["attempts"] == 0, where
         assert recorded["last_error"] is None, where
         datetime.fromisoformat(recorded["received_at"])
