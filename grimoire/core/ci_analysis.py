@@ -1,8 +1,9 @@
 """A failed CI job's text read for its root cause, fingerprinted, with the spells that explain it.
 
 Pure: the log text (already narrowed to the failed step) and the spellbook in, a ``JobFailure``
-out. The errors come root cause first (``rootcause``, when it lands; the log's best-explained
-error until then); each carries the fingerprint that recognises it in other runs.
+out. The errors come root cause first (``rootcause``: runner markers stripped, each error given
+a role); a warning is never taken for the failure. Each error carries the fingerprint that
+recognises it in other runs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ErrorSeen(msgspec.Struct, frozen=True, kw_only=True):
     error_type: str
     message: str
     fingerprint: str
+    role: str
 
 
 class JobFailure(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,9 +55,11 @@ class JobFailure(msgspec.Struct, frozen=True, kw_only=True):
 def read_job_failure(text: str, book: Spellbook, *, limit: int = 3) -> JobFailure | None:
     """Return the root cause of a failed job's log and the spells for it; None if no error."""
     found = explain_log(text, book, limit=limit)
-    if not found:
+    failing = [error for error in found if error.role != "warning"]
+    if not failing:
         return None
-    root, *rest = found
+    root = failing[0]
+    rest = [error for error in found if error is not root]
     hits = tuple(
         SpellHit(
             spell_id=match.spell_id,
@@ -77,6 +81,7 @@ def read_job_failure(text: str, book: Spellbook, *, limit: int = 3) -> JobFailur
                 error_type=error.error_type,
                 message=error.message,
                 fingerprint=fingerprint(error.error_type, error.message),
+                role=error.role,
             )
             for error in rest[:MAX_ERRORS]
         ),

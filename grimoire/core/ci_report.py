@@ -15,9 +15,9 @@ import msgspec
 
 from grimoire.core.ci_analysis import SpellHit, describe_classification
 from grimoire.core.findings import Finding
+from grimoire.core.limits import MAX_COMMENT_BYTES, utf8_size
 from grimoire.core.report import (
     MARKER,
-    MAX_COMMENT_CHARS,
     Previous,
     ReportContext,
     code_span,
@@ -78,14 +78,15 @@ def render_pull_comment(
     runs: Sequence[CiRunView],
     *,
     previous: Previous | None = None,
-    limit: int = MAX_COMMENT_CHARS,
+    limit: int = MAX_COMMENT_BYTES,
 ) -> str:
     """Render the sticky comment: the diff's findings, then the CI failures of the same head."""
     if not runs:
         return render_comment(ctx, findings, previous=previous, limit=limit)
-    section = _clip(render_ci_section(runs), limit // 2)
+    section = _clip_bytes(render_ci_section(runs), limit // 2)
     if findings:
-        diff = render_comment(ctx, findings, previous=previous, limit=limit - len(section) - 2)
+        budget = limit - utf8_size(section) - 2
+        diff = render_comment(ctx, findings, previous=previous, limit=budget)
         return f"{diff}\n\n{section}"
     commit = f"[`{ctx.head_sha[:7]}`]({ctx.web_url}/{ctx.repository}/commit/{ctx.head_sha})"
     footer = "<sub>Grimoire Engine · this comment is updated on every push and CI run</sub>"
@@ -140,6 +141,13 @@ def _unread(job: CiJobView) -> str:
 def _resolved_line(run: CiRunView) -> str:
     names = ", ".join(f"~~{code_span(job.name)}~~" for job in run.jobs) or "its jobs"
     return f"✅ {plain(run.name)}: {names} resolved by {plain(run.resolved_by or 'a later run')}."
+
+
+def _clip_bytes(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` UTF-8 bytes, on a character boundary, marked with …."""
+    if utf8_size(text) <= limit:
+        return text
+    return text.encode()[: limit - 3].decode("utf-8", "ignore") + "…"
 
 
 def _clip(text: str, limit: int) -> str:
