@@ -29,7 +29,7 @@ AppEnv = Literal["development", "production", "test"]
 ReportMode = Literal["comment", "check", "both", "none"]
 FindingsConclusion = Literal["neutral", "failure"]
 
-API_GROUPS = ("spells", "match", "deliveries", "analyses")
+API_GROUPS = ("spells", "match", "deliveries", "analyses", "stats")
 """The /api/* groups (the path segment after /api/); API_PUBLIC_READS names some of them."""
 
 # The channels (grimoire.channels) each REPORT_MODE turns on.

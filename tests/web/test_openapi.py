@@ -27,6 +27,7 @@ DOCUMENTED: dict[tuple[str, str], set[str]] = {
     ("patch", "/api/spells/{spell_id}"): {"200", "401", "404", "422"},
     ("delete", "/api/spells/{spell_id}"): {"204", "401", "404"},
     ("post", "/api/spells/{spell_id}/dry-run"): {"200", "401", "404", "422"},
+    ("get", "/api/stats"): {"200", "401"},
     ("post", "/api/match"): {"200", "401", "422"},
     ("post", "/api/match/log"): {"200", "401", "422"},
     ("get", "/api/deliveries"): {"200", "401"},

@@ -11,11 +11,13 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from grimoire.web.pages import activity, feedback, signin, spellbook
+from grimoire.web.pages import activity, feedback, insights, signin, spellbook
 
 _STATIC = Path(__file__).parent / "static"
 
 routes: list[BaseRoute] = [
+    Route("/", insights.overview, methods=["GET"], name="page_overview"),
+    Route("/stats", insights.stats_page, methods=["GET"], name="page_stats"),
     Route("/signin", signin.sign_in_form, methods=["GET"], name="page_signin_form"),
     Route("/signin", signin.sign_in, methods=["POST"], name="page_signin"),
     Route("/signout", signin.sign_out, methods=["POST"], name="page_signout"),

@@ -17,6 +17,7 @@ from grimoire.storage import spells as storage
 from grimoire.storage.feedback import Votes
 from grimoire.storage.spells import SpellSearch
 from grimoire.storage.tables import Spell
+from grimoire.web.pages.charts import bar_chart
 from grimoire.web.pages.rendering import page, read_form, redirect, render, require_write
 from grimoire.web.pages.trying import (
     UNSAVED_ID,
@@ -123,7 +124,8 @@ async def spell_facts(request: Request, spell_id: int) -> tuple[Spell, dict[str,
         spell = await storage.get_spell(session, spell_id)
         hits = (await stats.hit_counts(session, [spell_id])).get(spell_id, 0)
         votes = (await feedback.votes_by_spell(session, [spell_id])).get(spell_id, Votes())
-    return spell, {"hits": hits, "votes": votes}
+        daily = await stats.daily_hits(session, now=datetime.now(UTC), spell_id=spell_id)
+    return spell, {"hits": hits, "votes": votes, "chart": bar_chart(daily)}
 
 
 def spell_context(
@@ -144,7 +146,12 @@ async def spell_edit_form(request: Request) -> Response:
 @page("spells")
 async def spell_new_form(request: Request) -> Response:
     require_write(request)
-    return render_form(request, SpellForm(form_values({})), spell_id=None)
+    # The statistics page links here with an unexplained error to start from.
+    start = {
+        "error_type": request.query_params.get("error_type", "")[:100],
+        "examples": request.query_params.get("example", "")[:10_000],
+    }
+    return render_form(request, SpellForm(form_values(start)), spell_id=None)
 
 
 @page("spells")
