@@ -8,7 +8,9 @@ since, so processes sharing one database rank against the same spells.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,13 +44,55 @@ def split_tags(tags: str | None) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in (tags or "").split(",") if tag.strip())
 
 
+@dataclass(frozen=True, slots=True)
+class SpellStamp:
+    """What the API shows of a spell that the matcher does not keep: its tags as written, and
+    when it was created and last changed."""
+
+    tags: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SpellShelf:
+    """One revision of the spellbook with what the API needs to serve reads from memory."""
+
+    book: Spellbook
+    stamps: Mapping[int, SpellStamp]
+    ids: list[int] = field(default_factory=list)  # sorted; filled once, on first use
+
+    def page(self, *, skip: int, limit: int) -> list[int]:
+        """Return the ids of one page in id order (the database path's order)."""
+        if len(self.ids) != len(self.stamps):
+            self.ids[:] = sorted(self.stamps)
+        return self.ids[skip : skip + limit]
+
+
+def spell_stamp(row: Spell) -> SpellStamp:
+    """Return the API-only fields of a stored spell."""
+    return SpellStamp(tags=row.tags, created_at=row.created_at, updated_at=row.updated_at)
+
+
 class SpellIndex:
     """The latest compiled spellbook; ``current()`` brings it up to date first."""
 
     def __init__(self) -> None:
         self._book: Spellbook | None = None
+        self._shelf: SpellShelf | None = None
         self._revision = -1
         self._lock = asyncio.Lock()
+
+    async def shelf_if_current(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> SpellShelf | None:
+        """Return the spellbook in memory if it is the database's revision (one query), else
+        ``None``: the caller reads the database, and nothing waits for a compile."""
+        if self._shelf is None:
+            return None
+        async with sessions() as session:
+            latest = await spells.revision(session)
+        return self._shelf if latest == self._revision else None
 
     @property
     def revision(self) -> int:
@@ -75,14 +119,20 @@ class SpellIndex:
     async def _refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         async with sessions() as session:
             latest, changed = await spells.changed_since(session, max(self._revision, 0))
-            if self._book is None or len(changed) > REBUILD_AFTER:
+            if self._book is None or self._shelf is None or len(changed) > REBUILD_AFTER:
                 rows = await spells.all_spells(session)
                 records = [spell_record(row) for row in rows]
                 book = await asyncio.to_thread(compile_spellbook, records)
+                stamps = {row.id: spell_stamp(row) for row in rows}
             else:
                 rows = await spells.spells_by_id(session, changed)
                 book = patch(self._book, changed, (spell_record(row) for row in rows))
-        self._book, self._revision = book, latest
+                stamps = dict(self._shelf.stamps)
+                for spell_id in changed:
+                    stamps.pop(spell_id, None)
+                stamps.update((row.id, spell_stamp(row)) for row in rows)
+        # One assignment, no await between: a reader sees the old revision or the new one whole.
+        self._book, self._shelf, self._revision = book, SpellShelf(book, stamps), latest
 
 
 def patch(book: Spellbook, changed: set[int], current: Iterable[SpellRecord]) -> Spellbook:

@@ -9,9 +9,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.errors import FieldError, InvalidSpell
+from grimoire.errors import FieldError, InvalidSpell, SpellNotFound
 from grimoire.resources import resources
 from grimoire.spellcheck import check_spell
+from grimoire.spellindex import SpellShelf
 from grimoire.storage import spells as storage
 from grimoire.storage.tables import Spell
 from grimoire.web.bodies import read_body
@@ -26,7 +27,14 @@ async def list_spells(request: Request) -> Response:
     page = parse_page(request, errors)
     search = parse_search(request, errors)
     raise_if_any(errors)
-    async with resources(request).readers() as session:
+    res = resources(request)
+    if not (search.words or search.error_type or search.tag):
+        shelf = await res.spell_index.shelf_if_current(res.readers)
+        if shelf is not None:
+            ids = shelf.page(skip=page.skip, limit=page.limit)
+            body = [shelved_out(shelf, spell_id) for spell_id in ids]
+            return JSONResponse(body, headers={"X-Total-Count": str(len(shelf.stamps))})
+    async with res.readers() as session:
         spells, total = await storage.list_spells(
             session, skip=page.skip, limit=page.limit, search=search
         )
@@ -44,7 +52,14 @@ def parse_search(request: Request, errors: list[FieldError]) -> storage.SpellSea
 
 
 async def get_spell(request: Request) -> Response:
-    async with resources(request).readers() as session:
+    res = resources(request)
+    shelf = await res.spell_index.shelf_if_current(res.readers)
+    if shelf is not None:
+        spell_id = request.path_params["spell_id"]
+        if spell_id not in shelf.stamps:
+            raise SpellNotFound(spell_id)
+        return JSONResponse(shelved_out(shelf, spell_id))
+    async with res.readers() as session:
         spell = await storage.get_spell(session, request.path_params["spell_id"])
         return JSONResponse(spell_out(spell))
 
@@ -127,6 +142,26 @@ def spell_out(spell: Spell) -> SpellOut:
         applies_to=spell.applies_to,
         created_at=spell.created_at,
         updated_at=spell.updated_at,
+    )
+
+
+def shelved_out(shelf: SpellShelf, spell_id: int) -> SpellOut:
+    """Return the API view of a spell from the spellbook in memory (as ``spell_out`` would)."""
+    record, stamp = shelf.book.spell(spell_id), shelf.stamps[spell_id]
+    return SpellOut(
+        id=record.id,
+        title=record.title,
+        description=record.description,
+        error_type=record.error_type,
+        error_pattern=record.error_pattern,
+        solution_code=record.solution_code,
+        tags=stamp.tags,
+        examples=list(record.examples),
+        counter_examples=list(record.counter_examples),
+        generic=record.generic,
+        applies_to=record.applies_to,
+        created_at=stamp.created_at,
+        updated_at=stamp.updated_at,
     )
 
 
