@@ -82,17 +82,28 @@ class SpellIndex:
         self._shelf: SpellShelf | None = None
         self._revision = -1
         self._lock = asyncio.Lock()
+        self._check: asyncio.Future[int] | None = None
 
     async def shelf_if_current(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> SpellShelf | None:
-        """Return the spellbook in memory if it is the database's revision (one query), else
-        ``None``: the caller reads the database, and nothing waits for a compile."""
+        """Return the spellbook in memory if it is the database's revision, else ``None``: the
+        caller reads the database, and nothing waits for a compile.
+
+        Concurrent reads share one revision query (the one in flight, if any): under load that
+        is what makes a read cost no database round trip of its own. ``note_write`` makes the
+        next read start a fresh query, so a client reads its own writes to this process.
+        """
         if self._shelf is None:
             return None
-        async with sessions() as session:
-            latest = await spells.revision(session)
+        if self._check is None or self._check.done():
+            self._check = asyncio.ensure_future(_read_revision(sessions))
+        latest = await asyncio.shield(self._check)
         return self._shelf if latest == self._revision else None
+
+    def note_write(self) -> None:
+        """Say a spell was just written here: reads from now on check the revision afresh."""
+        self._check = None
 
     @property
     def revision(self) -> int:
@@ -133,6 +144,11 @@ class SpellIndex:
                 stamps.update((row.id, spell_stamp(row)) for row in rows)
         # One assignment, no await between: a reader sees the old revision or the new one whole.
         self._book, self._shelf, self._revision = book, SpellShelf(book, stamps), latest
+
+
+async def _read_revision(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return await spells.revision(session)
 
 
 def patch(book: Spellbook, changed: set[int], current: Iterable[SpellRecord]) -> Spellbook:

@@ -69,6 +69,7 @@ async def create_spell(request: Request) -> Response:
     async with resources(request).sessions.begin() as session:
         spell = await storage.create_spell(session, fields, now=datetime.now(UTC))
         body = spell_out(spell)
+    resources(request).spell_index.note_write()
     location = str(request.url_for("spell", spell_id=body.id).path)
     return JSONResponse(body, status_code=201, headers={"Location": location})
 
@@ -79,12 +80,15 @@ async def update_spell(request: Request) -> Response:
         spell = await storage.update_spell(
             session, request.path_params["spell_id"], fields, now=datetime.now(UTC)
         )
-        return JSONResponse(spell_out(spell))
+        body = spell_out(spell)
+    resources(request).spell_index.note_write()
+    return JSONResponse(body)
 
 
 async def delete_spell(request: Request) -> Response:
     async with resources(request).sessions.begin() as session:
         await storage.delete_spell(session, request.path_params["spell_id"], now=datetime.now(UTC))
+    resources(request).spell_index.note_write()
     return Response(status_code=204)
 
 
@@ -103,7 +107,9 @@ async def patch_spell(request: Request) -> Response:
         # the stored examples, and new examples against the stored pattern.
         fields = check_spell({**current, **changes})
         spell = await storage.update_spell(session, spell_id, fields, now=datetime.now(UTC))
-        return JSONResponse(spell_out(spell))
+        body = spell_out(spell)
+    resources(request).spell_index.note_write()
+    return JSONResponse(body)
 
 
 def unknown_fields(changes: Any) -> None:

@@ -196,6 +196,7 @@ async def save(request: Request, spell_id: int | None, fields: dict[str, Any]) -
             spell_id = (await storage.create_spell(session, fields, now=now)).id
         else:
             await storage.update_spell(session, spell_id, fields, now=now)
+    resources(request).spell_index.note_write()  # the API's next read checks afresh
     return redirect(f"/spells/{spell_id}?saved=1")
 
 
