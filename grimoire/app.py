@@ -28,6 +28,7 @@ from grimoire.logs import configure_logging
 from grimoire.metrics import Metrics
 from grimoire.pipeline import process_job
 from grimoire.resources import Resources
+from grimoire.spellindex import SpellIndex
 from grimoire.storage.db import (
     create_engine,
     create_readers,
@@ -118,7 +119,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         if settings.api_rate_limit
         else None
     )
-    intake = IntakeWriter(sessions, file_engine=sqlite_file_engine(settings.database_url))
+    file_engine = sqlite_file_engine(settings.database_url)
+    intake = IntakeWriter(sessions, file_engine=file_engine)
     try:
         await _check_schema(engine)
         yield Resources(
@@ -132,6 +134,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             intake=intake,
             metrics=metrics,
             rate_limit=rate_limit,
+            spell_index=SpellIndex(file_engine=file_engine),
         )
     finally:
         await intake.close()

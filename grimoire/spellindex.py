@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grimoire.core.matching import Spellbook, SpellRecord, compile_spellbook
@@ -77,7 +78,11 @@ def spell_stamp(row: Spell) -> SpellStamp:
 class SpellIndex:
     """The latest compiled spellbook; ``current()`` brings it up to date first."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, file_engine: Engine | None = None) -> None:
+        # On SQLite, the revision read of memory reads goes through a blocking engine in one
+        # thread call: through aiosqlite it is several round trips between threads, which cost
+        # more than the read they save.
+        self._file_engine = file_engine
         self._book: Spellbook | None = None
         self._shelf: SpellShelf | None = None
         self._revision = -1
@@ -97,9 +102,15 @@ class SpellIndex:
         if self._shelf is None:
             return None
         if self._check is None or self._check.done():
-            self._check = asyncio.ensure_future(_read_revision(sessions))
+            self._check = asyncio.ensure_future(self._read_revision(sessions))
         latest = await asyncio.shield(self._check)
         return self._shelf if latest == self._revision else None
+
+    async def _read_revision(self, sessions: async_sessionmaker[AsyncSession]) -> int:
+        if self._file_engine is not None:
+            return await asyncio.to_thread(_revision_blocking, self._file_engine)
+        async with sessions() as session:
+            return await spells.revision(session)
 
     def note_write(self) -> None:
         """Say a spell was just written here: reads from now on check the revision afresh."""
@@ -146,9 +157,9 @@ class SpellIndex:
         self._book, self._shelf, self._revision = book, SpellShelf(book, stamps), latest
 
 
-async def _read_revision(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as session:
-        return await spells.revision(session)
+def _revision_blocking(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return spells.revision_blocking(connection)
 
 
 def patch(book: Spellbook, changed: set[int], current: Iterable[SpellRecord]) -> Spellbook:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grimoire.errors import SpellNotFound
@@ -128,6 +128,11 @@ async def ids_by_title(session: AsyncSession, titles: Iterable[str]) -> dict[str
 async def revision(session: AsyncSession) -> int:
     """Return the spellbook's revision: it grows with every create, update and delete."""
     return await session.scalar(select(func.max(SpellChange.id))) or 0
+
+
+def revision_blocking(connection: Connection) -> int:
+    """``revision`` over a blocking connection (one thread call for the whole read)."""
+    return connection.scalar(select(func.max(SpellChange.id))) or 0
 
 
 async def changed_since(session: AsyncSession, since: int) -> tuple[int, set[int]]:
