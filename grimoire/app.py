@@ -30,6 +30,7 @@ from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.spellindex import SpellIndex
 from grimoire.storage.db import (
+    SERVICE_COMMAND_TIMEOUT,
     create_engine,
     create_readers,
     create_sessions,
@@ -110,7 +111,7 @@ def build_routes() -> list[BaseRoute]:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     """Build the resources a running service holds, and release them on the way out."""
     configure_logging(settings.log_level, settings.log_format)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, command_timeout=SERVICE_COMMAND_TIMEOUT)
     sessions = create_sessions(engine)
     metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
     http = create_http_client(base_url=settings.github_api_url, on_response=metrics.observe_github)

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 Pipeline = Callable[[Resources, Job], Coroutine[Any, Any, None]]
 
 POLL_SECONDS = 1.0
+OUTAGE_MAX_WAIT = 30.0
+"""The longest wait between two claims while the database fails them."""
 DRAIN_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 15 * 60.0
 
@@ -65,15 +67,16 @@ async def run_workers(
 
 
 async def _job_loop(res: Resources, stop: asyncio.Event, pipeline: Pipeline) -> None:
+    outage = _Outage()
     while not stop.is_set():
         try:
             job = await claim(res)
         except Exception as exc:  # a database outage must not kill the loop: wait and retry
-            if is_database_outage(exc):
-                log.warning("could not claim a job, the database is out of reach: %s", exc)
-            else:
+            if not is_database_outage(exc):
                 log.exception("could not claim a job")
-            job = None
+            await outage.wait(exc, stop)
+            continue
+        outage.over()
         if job is None:
             await _wait_for_work(res, stop)
             continue
@@ -81,6 +84,34 @@ async def _job_loop(res: Resources, stop: asyncio.Event, pipeline: Pipeline) -> 
             await run_job(res, job, pipeline)
         except Exception:  # recording the outcome failed: the lease expires and the job reruns
             log.exception("could not record the outcome of job %s", job.id)
+
+
+class _Outage:
+    """Back off while the database is out of reach or unusable, and say so once, not per poll.
+
+    Dropped, unmigrated or unreachable, the database fails every claim: one warning line when
+    it starts, waits doubling from ``POLL_SECONDS`` to ``OUTAGE_MAX_WAIT``, one line when over.
+    """
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    async def wait(self, exc: Exception, stop: asyncio.Event) -> None:
+        self.failures += 1
+        delay = min(POLL_SECONDS * 2 ** min(self.failures - 1, 10), OUTAGE_MAX_WAIT)
+        if self.failures == 1:
+            log.warning(
+                "could not claim a job: %s; retrying with backoff up to %ss",
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                OUTAGE_MAX_WAIT,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    def over(self) -> None:
+        if self.failures:
+            log.info("the database answers again after %d failed claims", self.failures)
+        self.failures = 0
 
 
 async def claim(res: Resources) -> Job | None:

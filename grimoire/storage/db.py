@@ -35,13 +35,39 @@ SQLITE_PRAGMAS = (
 )
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+PG_CONNECT_TIMEOUT = 3.0
+"""Seconds to open a PostgreSQL connection (TCP, TLS, authentication) before giving up."""
+PG_POOL_TIMEOUT = 3.0
+"""Seconds to wait for a free pooled connection before giving up."""
+SERVICE_COMMAND_TIMEOUT = 5.0
+"""Seconds one statement of the running service may take (``create_engine(command_timeout=)``).
+A PostgreSQL that accepts connections but never answers held /health for 60 s and /webhook for
+up to 83 s (GitHub gives up after 10): with these three, both answer 503 within ~8 s. Commands
+(migrations, imports) run long statements on purpose and pass no command timeout."""
+
+
+def create_engine(
+    url: str, *, echo: bool = False, command_timeout: float | None = None
+) -> AsyncEngine:
+    """Create the engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    On PostgreSQL, connecting and waiting for the pool are bounded, and each statement by
+    ``command_timeout`` seconds when given (asyncpg cancels it client-side, so a server that
+    never answers is covered too).
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
         _tune_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=PG_POOL_TIMEOUT,
+        connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": command_timeout},
+    )
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
@@ -130,8 +156,20 @@ def is_database_outage(exc: BaseException) -> bool:
     # A refused or dropped connection surfaces as OSError from asyncpg, OperationalError from
     # SQLite ("unable to open database file", "database is locked"), or InterfaceError.
     if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-    return isinstance(exc, OSError | TimeoutError)
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or getattr(exc.orig, "sqlstate", None) in _SCHEMA_GONE
+        )
+    return isinstance(exc, OSError | TimeoutError) or (
+        getattr(exc, "sqlstate", None) in _SCHEMA_GONE  # asyncpg's own, raised on connect
+    )
+
+
+# PostgreSQL SQLSTATEs meaning the database or its schema is not there (dropped, not migrated):
+# the service cannot work until an operator acts, exactly like an unreachable server.
+# https://www.postgresql.org/docs/current/errcodes-appendix.html
+_SCHEMA_GONE = frozenset({"3D000", "42P01", "3F000"})  # no database, no table, no schema
 
 
 def _tune_sqlite(sync_engine: Engine) -> None:
