@@ -97,13 +97,20 @@ async def _send_reports(
 
 
 async def abandon(res: Resources, job: PullJob, analysis_id: int, exc: Exception) -> None:
-    """After a job's last failed attempt, let each channel say so (a check run must not spin).
+    """After a failed attempt, say on the analysis why no report came; after the last attempt,
+    let each channel say so too (a check run must not spin).
 
-    Best effort: never raises (the job's own failure is what the worker records).
+    ``report_status`` becomes ``retrying`` (the job runs again) or ``failed``, never stays
+    ``pending``. Best effort: never raises (the job's own failure is what the worker records).
     """
-    if _failure_status(res, job, exc) != "failed":
-        return
+    status = _failure_status(res, job, exc)
     detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
+    try:
+        await _set_status(res, analysis_id, status, f"the analysis failed: {detail}")
+    except Exception as failure:  # the database may be what failed; the worker logs the job's
+        log.warning("could not record the report status of analysis %s: %s", analysis_id, failure)
+    if status != "failed":
+        return
     for channel in enabled_channels(res.settings):
         try:
             await channel.abandon(res, job, analysis_id, detail)

@@ -250,3 +250,21 @@ async def test_a_head_that_cannot_be_analysed_completes_its_check_run(database_u
     assert run.output is not None
     assert run.output["title"] == "Grimoire could not analyse this head"
     assert "404" in run.output["summary"]
+
+
+async def test_a_failed_analysis_does_not_leave_its_report_pending(database_url: str) -> None:
+    async with stage(database_url) as s:
+        gone = await s.deliver(9, sha(1))  # the fake has no such pull request: 404, for good
+        assert (await s.settled(gone))["status"] == "failed"
+        analysis = await s.analysis(9, sha(1))
+        assert analysis is not None
+        assert (analysis["status"], analysis["report_status"]) == ("failed", "failed")
+        assert analysis["report_error"].startswith("the analysis failed: ")
+        assert "404" in analysis["report_error"]
+        # A transient failure: the job runs again, and the report says so meanwhile.
+        s.fake.add_pull(REPO, 1, diff=WITH_KEY, head_sha=sha(2))
+        s.fake.fail("GET", f"/repos/{REPO}/pulls/1", status=500, times=None)
+        await s.deliver(1, sha(2))
+        retrying = await report_status_is(s, sha(2), "retrying")
+        assert retrying["status"] == "failed"
+        assert retrying["report_error"].startswith("the analysis failed: ")
