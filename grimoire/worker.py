@@ -82,8 +82,11 @@ async def _job_loop(res: Resources, stop: asyncio.Event, pipeline: Pipeline) -> 
             continue
         try:
             await run_job(res, job, pipeline)
-        except Exception:  # recording the outcome failed: the lease expires and the job reruns
-            log.exception("could not record the outcome of job %s", job.id)
+        except Exception as exc:  # recording the outcome failed: the lease expires, the job reruns
+            if not is_database_outage(exc):
+                log.exception("could not record the outcome of job %s", job.id)
+            else:  # not a bug: one line, no traceback
+                log.error("could not record the outcome of job %s: %s", job.id, one_line(exc))
 
 
 class _Outage:
@@ -102,7 +105,7 @@ class _Outage:
         if self.failures == 1:
             log.warning(
                 "could not claim a job: %s; retrying with backoff up to %ss",
-                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                one_line(exc),
                 OUTAGE_MAX_WAIT,
             )
         with contextlib.suppress(TimeoutError):
@@ -112,6 +115,15 @@ class _Outage:
         if self.failures:
             log.info("the database answers again after %d failed claims", self.failures)
         self.failures = 0
+
+
+def one_line(exc: BaseException) -> str:
+    """Say what failed in one line: the type and the first line of the message.
+
+    Driver errors span lines (SQLAlchemy appends the statement and a documentation link).
+    """
+    first = next((line for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 async def claim(res: Resources) -> Job | None:
@@ -179,12 +191,25 @@ async def _handle_failure(res: Resources, job: Job, exc: Exception) -> str:
         return "failed"
     error = f"{type(exc).__name__}: {exc}"
     if outcome == "exhausted":
-        log.error("job %s failed after %d attempts", job.id, job.attempts, exc_info=exc)
+        # GitHub or the database out of reach is said in one line; anything else is a bug, and
+        # its traceback is what a reader needs.
+        expected = isinstance(exc, GrimoireError) or is_database_outage(exc)
+        log.error(
+            "job %s failed after %d attempts: %s",
+            job.id,
+            job.attempts,
+            one_line(exc),
+            exc_info=None if expected else exc,
+        )
         await _settle(res, deliveries.fail_job, job, error=error)
         return "failed"
     delay = retry_delay(job.attempts, base=res.settings.retry_base_seconds, jitter=random.random())
     log.warning(
-        "job %s attempt %d failed, retrying in %.0fs: %s", job.id, job.attempts, delay, error
+        "job %s attempt %d failed, retrying in %.0fs: %s",
+        job.id,
+        job.attempts,
+        delay,
+        one_line(exc),
     )
     await _retry(res, job, at=datetime.now(UTC) + timedelta(seconds=delay), error=error)
     return "retry"

@@ -23,7 +23,7 @@ from grimoire import worker
 from grimoire.app import open_resources
 from grimoire.config import Settings
 from grimoire.core.events import Delivery as DeliveryInfo
-from grimoire.errors import GitHubRateLimited, GitHubRejected
+from grimoire.errors import GitHubRateLimited, GitHubRejected, GitHubUnavailable
 from grimoire.pipeline import process_job
 from grimoire.resources import Resources
 from grimoire.storage import deliveries
@@ -597,3 +597,38 @@ async def test_concurrent_intakes_of_one_new_id_queue_it_once(res: Resources) ->
     async with res.sessions.begin() as session:
         count = await session.scalar(select(func.count()).select_from(Delivery))
     assert count == 1
+
+
+async def test_a_plain_connection_failure_is_one_log_line(
+    res: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GitHub or the database out of reach is not a bug: one line each time, no traceback."""
+    unreachable = GitHubUnavailable(
+        "GitHub API unreachable for GET /repos/o/r/pulls/1: ConnectError [Errno 111] Connection "
+        "refused (gave up after 3 attempts)"
+    )
+    refused = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+    await enqueue(res, "a")
+    with caplog.at_level(logging.INFO, logger="grimoire.worker"):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            error = unreachable if attempt % 2 else refused
+            await run_job(res, await claim_now(res), await fail_with(error))
+            await set_row(res, "a", next_attempt_at=now() - timedelta(milliseconds=1))
+    assert (await row(res, "a")).status == "failed"
+    records = [r for r in caplog.records if r.name == "grimoire.worker"]
+    assert len(records) == MAX_ATTEMPTS
+    for record in records:
+        assert record.exc_info is None
+        assert "\n" not in record.getMessage()
+    assert "job a failed after 3 attempts: GitHubUnavailable: GitHub API unreachable" in (
+        records[-1].getMessage()
+    )
+    # A bug is another matter: its traceback is what the reader needs.
+    await enqueue(res, "b", pr=2)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="grimoire.worker"):
+        for _ in range(MAX_ATTEMPTS):
+            await run_job(res, await claim_now(res), await fail_with(KeyError("oops")))
+            await set_row(res, "b", next_attempt_at=now() - timedelta(milliseconds=1))
+    [record] = [r for r in caplog.records if r.name == "grimoire.worker"]
+    assert record.exc_info is not None
