@@ -9,6 +9,8 @@ from dataclasses import dataclass
 WIDTH = 600
 HEIGHT = 120
 AXIS = 14
+HEADROOM = 14
+"""Space above the tallest bar for the "max" label."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,13 @@ def bar_chart(values: Sequence[int]) -> Chart:
     slot = WIDTH / max(1, len(values))
     top = max(values, default=0)
     baseline = HEIGHT - AXIS
+    scale = (baseline - HEADROOM) / (top or 1)
     bars = [
         Bar(
             x=round(index * slot + 1, 1),
-            y=round(baseline - baseline * value / (top or 1), 1),
+            y=round(baseline - value * scale, 1),
             width=round(max(slot - 2, 1), 1),
-            height=round(baseline * value / (top or 1), 1),
+            height=round(value * scale, 1),
             value=value,
         )
         for index, value in enumerate(values)
