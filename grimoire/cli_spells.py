@@ -20,6 +20,7 @@ import msgspec
 from grimoire import migrations
 from grimoire.config import Settings
 from grimoire.core.explain import LogError, MatchOut, explain_log
+from grimoire.core.github_format import step_summary, workflow_commands
 from grimoire.core.matching import Spellbook, compile_spellbook
 from grimoire.dryruns import describe_dry_run, dry_run_drafts
 from grimoire.errors import ConfigError
@@ -72,7 +73,17 @@ def add_match_command(commands: Any) -> None:
         "match", help="explain the errors in a CI log (exit 0: matched, 1: nothing matched)"
     )
     match.add_argument("file", nargs="?", default="-", help="log file, or - for stdin")
-    match.add_argument("--json", action="store_true", help="print JSON for machines")
+    match.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
+    match.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default=None,
+        help="github: workflow commands (::error ...) that annotate the run",
+    )
+    match.add_argument(
+        "--summary-file",
+        help='also append a Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY")',
+    )
     match.add_argument("--url", help="ask a running service instead of the local database")
     match.add_argument(
         "--starter", action="store_true", help="use the shipped starter spellbook, no database"
@@ -159,12 +170,28 @@ def match_log(args: argparse.Namespace, settings: Settings) -> int:
         return USAGE
     if answer.notice:
         print(f"grimoire: {answer.notice}", file=sys.stderr)
-    if args.json:
+    fmt = "json" if args.json else (args.format or "text")
+    if fmt == "json":
         sys.stdout.write(msgspec.json.encode(answer).decode() + "\n")
+    elif fmt == "github":
+        sys.stdout.write(workflow_commands(answer.errors))
     else:
         sys.stdout.write(render_table(answer.errors, empty_spellbook=answer.notice is not None))
+    if args.summary_file and not _append_summary(args.summary_file, answer.errors):
+        return USAGE
     matched = any(error.matches for error in answer.errors)
     return MATCHED if matched or args.exit_zero else NOTHING_MATCHED
+
+
+def _append_summary(path: str, errors: Sequence[LogError]) -> bool:
+    """Append the Markdown summary to ``path``; say on stderr why not, if so."""
+    try:
+        with Path(path).open("a", encoding="utf-8") as summary:
+            summary.write(step_summary(errors))
+    except OSError as exc:
+        print(f"grimoire: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def render_table(errors: Sequence[LogError], *, empty_spellbook: bool = False) -> str:

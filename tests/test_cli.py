@@ -114,6 +114,34 @@ def test_match_with_the_starter_spellbook_needs_no_database(tmp_path: Path) -> N
     assert not (tmp_path / "never-created.db").exists()
 
 
+def test_match_format_github_annotates_the_run_and_writes_the_step_summary(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/never-created.db"
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("earlier step\n")
+    result = grimoire(
+        "match",
+        "--starter",
+        "--format",
+        "github",
+        "--summary-file",
+        str(summary),
+        "-",
+        database_url=url,
+        stdin=LOG,
+    )
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("::error title=Python module is not installed::")
+    assert "ModuleNotFoundError: No module named 'yaml'%0A%0AHow it was fixed before" in first
+    assert all(line.startswith("::") for line in result.stdout.splitlines())
+    written = summary.read_text()
+    assert written.startswith("earlier step\n### 🔮 Grimoire Engine: what failed")
+    assert "(root cause): `No module named 'yaml'`" in written
+    assert "```text\n" in written
+
+
 def test_bad_configuration_is_a_clear_usage_error(database_url: str) -> None:
     result = grimoire("match", "-", database_url="mysql://nope", stdin=LOG)
     assert result.returncode == 2
