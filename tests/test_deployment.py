@@ -51,3 +51,15 @@ def test_compose_uses_syntax_older_composes_accept() -> None:
     assert all(isinstance(entry, str) for entry in env_files)
     assert app["depends_on"]["db"]["condition"] == "service_healthy"  # Compose >= 1.27
     assert app["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+
+def test_the_architecture_is_documented_inside_the_repository() -> None:
+    readme = ROOT.joinpath("README.md").read_text()
+    assert "](docs/architecture.md)" in readme and "](docs/design.md)" in readme
+    architecture = ROOT.joinpath("docs", "architecture.md").read_text()
+    # Every module path it names exists, so the map cannot silently go stale.
+    named = set(re.findall(r"`((?:grimoire|tests)/[\w/]+\.py)`", architecture))
+    assert named
+    for path in named:
+        assert ROOT.joinpath(path).is_file(), path
+    assert "../" not in readme and "../" not in architecture
