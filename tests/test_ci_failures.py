@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from grimoire.core.ci_report import CI_CHECK_NAME
 from grimoire.core.signature import sign
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub, LogStorage, WorkflowStep
@@ -379,3 +380,27 @@ async def test_other_conclusions_are_ignored(database_url: str) -> None:
         )
         await until(lambda: ci_analyses(s), lambda found: found == [])
     assert (cancelled, skipped) == ("ignored", "ignored")
+
+
+async def test_as_an_app_the_head_gets_a_ci_check_run_edited_in_place(database_url: str) -> None:
+    async with ci_stage(database_url, auth="app") as (s, _):
+        await s.add_spell(MISSING_MODULE)
+        s.fake.add_pull(REPO, 12, head_sha=sha(12))
+        failing_run(s, sha(12))
+        first, _ = await deliver(s, "workflow_run", workflow_run(sha(12), pulls=[12]))
+        await s.settled(first)
+        [run] = [r for r in s.fake.check_runs.values() if r.name == CI_CHECK_NAME]
+        failing = (run.conclusion, dict(run.output or {}))
+
+        passed = workflow_run(sha(12), pulls=[12], conclusion="success", attempt=2)
+        second, _ = await deliver(s, "workflow_run", passed)
+        await s.settled(second)
+        [again] = [r for r in s.fake.check_runs.values() if r.name == CI_CHECK_NAME]
+        [comment] = s.fake.comments_on(REPO, 12)
+    conclusion, output = failing
+    assert conclusion == "neutral"
+    assert output["title"] == "1 failed job: No module named 'grimoire_ci_missing_module'"
+    assert "Python module is not installed" in output["summary"]
+    assert (again.id, again.conclusion, again.external_id) == (run.id, "success", f"ci/{sha(12)}")
+    assert "resolved by CI run" in (again.output or {})["summary"]
+    assert "resolved by CI run" in comment.body

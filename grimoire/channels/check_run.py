@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 
 from grimoire.channels.base import report_context
 from grimoire.config import Settings
+from grimoire.core.ci_events import CiRun
+from grimoire.core.ci_report import CI_CHECK_NAME, render_ci_check
 from grimoire.core.findings import Finding
 from grimoire.core.report import CHECK_NAME, LineNote, ReportContext, render_check
 from grimoire.github.checks import Annotation
 from grimoire.resources import Resources
 from grimoire.sources.base import PullJob
-from grimoire.storage import reports
+from grimoire.storage import ci, reports
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +170,44 @@ def _annotation(note: LineNote) -> Annotation:
         title=note.title,
         raw_details=note.details,
     )
+
+
+async def report_ci(res: Resources, run: CiRun) -> None:
+    """Show the head's CI failures in one check run of their own, created or edited in place.
+
+    Rendered from what is stored for the head, like the comment's section. It is found again by
+    its external id (one per head), so every CI run of the head edits the same check run.
+    """
+    if "check_run" not in res.settings.report_channels:
+        return
+    async with res.readers() as session:
+        rows = await ci.runs_on_head(session, repository=run.repository, head_sha=run.head_sha)
+        views = ci.run_views(rows)
+    conclusion, title, summary = render_ci_check(views)
+    external_id = f"ci/{run.head_sha}"
+    github, installation = res.github, run.installation_id
+    check_run_id = await github.find_check_run(
+        run.repository,
+        head_sha=run.head_sha,
+        name=CI_CHECK_NAME,
+        external_id=external_id,
+        installation_id=installation,
+    ) or await github.create_check_run(
+        run.repository,
+        head_sha=run.head_sha,
+        name=CI_CHECK_NAME,
+        external_id=external_id,
+        installation_id=installation,
+    )
+    await github.complete_check_run(
+        run.repository,
+        check_run_id,
+        conclusion=conclusion,
+        title=title,
+        summary=summary,
+        installation_id=installation,
+    )
+    log.info("CI check run %s on %s: %s", check_run_id, run.head_sha[:12], conclusion)
 
 
 CHANNEL = CheckRun()

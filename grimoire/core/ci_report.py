@@ -18,6 +18,7 @@ from grimoire.core.findings import Finding
 from grimoire.core.limits import MAX_COMMENT_BYTES, utf8_size
 from grimoire.core.report import (
     MARKER,
+    Conclusion,
     Previous,
     ReportContext,
     code_span,
@@ -91,6 +92,26 @@ def render_pull_comment(
     commit = f"[`{ctx.head_sha[:7]}`]({ctx.web_url}/{ctx.repository}/commit/{ctx.head_sha})"
     footer = "<sub>Grimoire Engine · this comment is updated on every push and CI run</sub>"
     return "\n\n".join([MARKER, f"## 🔮 Grimoire Engine at {commit}", section, footer])
+
+
+CI_CHECK_NAME = "Grimoire Engine · CI failures"
+
+
+def render_ci_check(runs: Sequence[CiRunView]) -> tuple[Conclusion, str, str]:
+    """Return the CI check run's conclusion, title and summary (the comment's section).
+
+    ``neutral`` while a failure is open (the CI's own check already fails the head; this one
+    explains it), ``success`` once every one is resolved.
+    """
+    failed = open_failures(runs)
+    if not failed:
+        return "success", "CI failures resolved", render_ci_section(runs)
+    roots = [job.root_cause for run in runs if run.resolved_by is None for job in run.jobs]
+    first = next((root for root in roots if root), None)
+    title = f"{failed} failed job{'' if failed == 1 else 's'}"
+    if first:
+        title += f": {_clip(' '.join(first.split()), 120)}"
+    return "neutral", title, render_ci_section(runs)
 
 
 def open_failures(runs: Sequence[CiRunView]) -> int:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from grimoire.channels import comment
+from grimoire.channels import check_run, comment
 from grimoire.core.ci_analysis import JobResult, check_run_text, read_job_failure
 from grimoire.core.ci_events import FAILED_CONCLUSIONS, CiRun, ci_intent, decode_ci_run
 from grimoire.core.matching import Spellbook
@@ -107,6 +107,8 @@ async def resolve(res: Resources, claimed: Job, run: CiRun) -> None:
         )
     for pr_number in pulls:
         await comment.report_ci(res, claimed, run, pr_number)
+    if pulls:
+        await check_run.report_ci(res, run)
 
 
 async def find_pulls(res: Resources, run: CiRun) -> list[int]:
@@ -202,13 +204,16 @@ async def report(
         for pr_number in pulls:
             if note := await comment.report_ci(res, claimed, run, pr_number):
                 notes.append(f"#{pr_number}: {note}")
+        if pulls:
+            await check_run.report_ci(res, run)
     except GitHubRejected as exc:
         await _set_report(res, analysis_id, "failed", exc.detail)
         raise
     except Exception as exc:
         await _set_report(res, analysis_id, "retrying", getattr(exc, "detail", str(exc)))
         raise
-    status = "reported" if pulls and len(notes) < len(pulls) else "skipped"
+    checks = "check_run" in res.settings.report_channels
+    status = "reported" if pulls and (checks or len(notes) < len(pulls)) else "skipped"
     note = "; ".join(notes) or (None if pulls else "the run belongs to no open pull request")
     await _set_report(res, analysis_id, status, note)
 

@@ -198,10 +198,31 @@ async def runs_for_head(
             .order_by(CiAnalysis.created_at, CiAnalysis.id)
         )
     ).all()
+    return _latest_attempts([row for row in rows if pr_number in row.pull_requests])
+
+
+async def runs_on_head(
+    session: AsyncSession, *, repository: str, head_sha: str
+) -> list[CiAnalysis]:
+    """Return the head's analysed CI runs, whatever their pull requests (latest attempts)."""
+    rows = (
+        await session.scalars(
+            select(CiAnalysis)
+            .where(
+                CiAnalysis.repository == repository,
+                CiAnalysis.head_sha == head_sha,
+                CiAnalysis.status == DONE,
+            )
+            .options(selectinload(CiAnalysis.jobs))
+            .order_by(CiAnalysis.created_at, CiAnalysis.id)
+        )
+    ).all()
+    return _latest_attempts(rows)
+
+
+def _latest_attempts(rows: Sequence[CiAnalysis]) -> list[CiAnalysis]:
     latest: dict[tuple[str, int], CiAnalysis] = {}
     for row in rows:
-        if pr_number not in row.pull_requests:
-            continue
         key = (row.source, row.run_id)
         if key not in latest or latest[key].run_attempt < row.run_attempt:
             latest[key] = row
