@@ -13,7 +13,9 @@ from grimoire.core.statuses import DELIVERY_STATUSES
 from grimoire.errors import Conflict
 from grimoire.resources import resources
 from grimoire.storage import analyses as analysis_storage
+from grimoire.storage import ci as ci_storage
 from grimoire.storage import deliveries as delivery_storage
+from grimoire.storage.ci import run_views
 from grimoire.storage import feedback as feedback_storage
 from grimoire.web.pages.rendering import (
     error_page,
@@ -113,6 +115,14 @@ async def analysis_view(request: Request) -> Response:
     async with res.readers() as session:
         analysis = await analysis_storage.get_analysis(session, request.path_params["analysis_id"])
         votes = await feedback_storage.votes_for_analysis(session, analysis.id)
+        ci_runs = run_views(
+            await ci_storage.runs_for_head(
+                session,
+                repository=analysis.repository,
+                pr_number=analysis.pr_number,
+                head_sha=analysis.head_sha,
+            )
+        )
     web = web_url_for(res.settings.github_api_url)
     base = f"{web}/{analysis.repository}"
     return render(
@@ -124,6 +134,7 @@ async def analysis_view(request: Request) -> Response:
             "pull_url": f"{base}/pull/{analysis.pr_number}",
             "blob_base": f"{base}/blob/{analysis.head_sha}/",
             "votes": votes,
+            "ci_runs": ci_runs,
             "thanked": request.query_params.get("thanks"),
         },
     )

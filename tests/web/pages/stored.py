@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from grimoire.storage.db import create_engine, create_sessions
-from grimoire.storage.tables import Analysis, Delivery, Finding
+from grimoire.storage.tables import Analysis, CiAnalysis, CiJob, Delivery, Finding
 
 NOW = datetime.now(UTC)
 
@@ -73,3 +73,40 @@ async def store(database_url: str, *rows: Any) -> list[int | str]:
             return [row.id for row in rows]
     finally:
         await engine.dispose()
+
+
+def ci_run(jobs: list[CiJob], **fields: Any) -> CiAnalysis:
+    values: dict[str, Any] = {
+        "repository": "octo/app",
+        "source": "workflow_run",
+        "run_id": 9001,
+        "run_attempt": 1,
+        "workflow": "CI",
+        "name": "CI",
+        "url": "https://github.example/octo/app/actions/runs/9001",
+        "conclusion": "failure",
+        "head_sha": "a" * 40,
+        "pr_number": 42,
+        "pull_requests": [42],
+        "status": "done",
+        "jobs_failed": len(jobs),
+        "findings_count": len(jobs),
+        "created_at": NOW - timedelta(minutes=30),
+        "updated_at": NOW - timedelta(minutes=30),
+    }
+    return CiAnalysis(**(values | fields), jobs=jobs)
+
+
+def ci_job(position: int, name: str, **fields: Any) -> CiJob:
+    values: dict[str, Any] = {
+        "job_id": 500 + position,
+        "step": "Run tests",
+        "url": f"https://github.example/octo/app/actions/runs/9001/job/{500 + position}",
+        "outcome": "analysed",
+        "error_type": "ModuleNotFoundError",
+        "root_cause": "No module named 'yaml'",
+        "classification": "new",
+        "spells": [],
+        "errors": [],
+    }
+    return CiJob(position=position, name=name, **(values | fields))

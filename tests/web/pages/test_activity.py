@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.web.pages.conftest import Site
-from tests.web.pages.stored import analysis, delivery, finding, store
+from tests.web.pages.stored import analysis, ci_job, ci_run, delivery, finding, store
 
 pytestmark = pytest.mark.parametrize("template", ["sqlite"], indirect=True)
 
@@ -134,3 +134,31 @@ async def test_readers_of_a_pr_can_vote_without_signing_in(page: Any, site: Site
     assert '("wrong")' in await page.get_by_role("status").inner_text()
     await page.goto(f"/analyses/{analysis_id}/findings/9/feedback")
     assert await page.get_by_role("heading", level=1).inner_text() == "Not found"
+
+
+async def test_an_analysis_shows_the_ci_failures_of_its_head(curator: Any, site: Site) -> None:
+    spell_id = (await site.api.post("/api/spells", json=SPELL)).json()["id"]
+    hit = {"spell_id": spell_id, "title": SPELL["title"], "score": 0.8, "why": "w", "solution": "s"}
+    [analysis_id, _] = await store(
+        site.settings.database_url,
+        analysis([]),
+        ci_run(
+            [
+                ci_job(0, "tests (3.12)", spells=[hit]),
+                ci_job(
+                    1, "lint", root_cause=None, outcome="log_expired", reason="the log has expired"
+                ),
+            ]
+        ),
+    )
+    await curator.goto(f"/analyses/{analysis_id}")
+    section = curator.locator("#ci")
+    assert await section.get_by_role("link", name="CI").get_attribute("href") == (
+        "https://github.example/octo/app/actions/runs/9001"
+    )
+    job = section.get_by_role("link", name="tests (3.12)")
+    assert (await job.get_attribute("href")).endswith("/job/500")
+    assert "No module named 'yaml'" in await section.inner_text()
+    assert "the log has expired" in await section.inner_text()
+    spell = section.get_by_role("link", name=SPELL["title"])
+    assert await spell.get_attribute("href") == f"/spells/{spell_id}"
