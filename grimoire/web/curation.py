@@ -134,8 +134,9 @@ routes = [
                     summary="Spellbook statistics: hits per spell, spells that never fired, "
                     "errors no spell explains",
                     tag="stats",
-                    description="Hits are findings a spell explained, counted at their "
-                    "analysis's time over 24 hours, 7 and 30 days; `helpful` and `wrong` are "
+                    description="Hits are diff findings a spell explained and failed CI jobs "
+                    "whose root cause it explains best, counted at their analysis's time over "
+                    "24 hours, 7 and 30 days; `helpful` and `wrong` are "
                     "readers' verdicts from the feedback pages. `unmatched` lists the 20 errors "
                     "found most often that no spell explains.",
                     responses={200: Reply("The statistics.", StatsOut)},

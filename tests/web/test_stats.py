@@ -12,7 +12,7 @@ from grimoire.config import Settings
 from tests.apps import running
 from tests.conftest import API_TOKEN
 from tests.web.errors import assert_error
-from tests.web.pages.stored import NOW, analysis, finding, store
+from tests.web.pages.stored import NOW, analysis, ci_job, ci_run, finding, store
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
@@ -89,3 +89,25 @@ async def test_public_stats_follow_api_public_reads(app_settings: Settings) -> N
         assert response.status_code == 200
         assert response.json()["spells"] == []
         assert response.json()["daily_hits"] == [0] * 30
+
+
+async def test_failed_ci_jobs_count_as_hits_of_their_best_spell(app_settings: Settings) -> None:
+    settings = dataclasses.replace(app_settings, api_token=API_TOKEN)
+    async with running(settings) as http:
+        busy, _, idle = await stock(http, settings.database_url)
+        hit = {"spell_id": idle, "title": "idle", "score": 0.8, "why": "w", "solution": "s"}
+        second = {"spell_id": busy, "title": "busy", "score": 0.5, "why": "w", "solution": "s"}
+        await store(
+            settings.database_url,
+            ci_run(
+                [ci_job(0, "tests", spells=[hit, second]), ci_job(1, "lint", spells=[])],
+                repository="acme/ci",
+                created_at=NOW - timedelta(hours=3),
+            ),
+        )
+        body = (await http.get("/api/stats", headers=AUTH)).json()
+    by_id = {spell["spell_id"]: spell for spell in body["spells"]}
+    assert [by_id[idle][k] for k in ("hits_24h", "hits_7d", "hits_30d", "hits_total")] == [1] * 4
+    assert by_id[idle]["repositories"] == 1
+    assert by_id[busy]["hits_total"] == 4  # only a job's best spell counts
+    assert body["never_fired"] == []

@@ -15,8 +15,8 @@ from grimoire.resources import resources
 from grimoire.storage import analyses as analysis_storage
 from grimoire.storage import ci as ci_storage
 from grimoire.storage import deliveries as delivery_storage
-from grimoire.storage.ci import run_views
 from grimoire.storage import feedback as feedback_storage
+from grimoire.storage.ci import run_views
 from grimoire.web.pages.rendering import (
     error_page,
     page,
