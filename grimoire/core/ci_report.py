@@ -129,7 +129,7 @@ def _job_block(run: CiRunView, job: CiJobView) -> str:
         return f"{head}\n\n{_unread(job)}"
     lines = [
         head,
-        f"**Root cause:** {code_span(_clip(job.root_cause, ROOT_CAUSE_CHARS))}",
+        f"**Root cause:** {code_span(_clip(_cause_line(job), ROOT_CAUSE_CHARS))}",
         f"**Seen:** {describe_classification(job.classification, job.other_pulls)}",
     ]
     if job.head_cut:
@@ -146,6 +146,14 @@ def _job_block(run: CiRunView, job: CiJobView) -> str:
                 "**How it was fixed before:**\n\n" + fence(_clip(spell.solution, SOLUTION_CHARS))
             )
     return "\n\n".join(lines)
+
+
+def _cause_line(job: CiJobView) -> str:
+    """The root cause as one line, its error type first unless the message starts with it."""
+    cause = job.root_cause or ""
+    if job.error_type and not cause.startswith(job.error_type):
+        return f"{job.error_type}: {cause}"
+    return cause
 
 
 def _unread(job: CiJobView) -> str:
