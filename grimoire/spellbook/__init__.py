@@ -1,4 +1,9 @@
-"""The starter spellbook shipped with Grimoire: YAML files of known errors, one per ecosystem.
+"""The starter spellbooks shipped with Grimoire, YAML files loaded together by ``spells seed``:
+
+- the error book (``ERROR_FILES``): known errors of CI and tool output, one file per ecosystem;
+- the code book (``CODE_FILES``): code that should not be merged (leaked credentials, debugger
+  leftovers, insecure calls, deprecated APIs, conflict markers, workflow hazards), each spell
+  scoped to the files it is about with ``applies_to``.
 
 ``parse_spellbook`` is pure (text in, drafts out); ``load_starter_spellbook`` reads the files
 shipped in this package. A draft has no id: the database gives one when it is stored, and
@@ -14,7 +19,7 @@ import yaml
 
 from grimoire.core.matching import SpellRecord
 
-STARTER_FILES = (
+ERROR_FILES = (
     "python.yaml",
     "javascript.yaml",
     "c_cpp.yaml",
@@ -24,6 +29,15 @@ STARTER_FILES = (
     "docker.yaml",
     "ci.yaml",
 )
+CODE_FILES = (
+    "code_secrets.yaml",
+    "code_python.yaml",
+    "code_javascript.yaml",
+    "code_go_java.yaml",
+    "code_shell_docker.yaml",
+    "code_workflows.yaml",
+)
+STARTER_FILES = ERROR_FILES + CODE_FILES
 
 
 class SpellDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -83,11 +97,16 @@ def _position(exc: yaml.MarkedYAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
-def load_starter_spellbook() -> list[SpellDraft]:
-    """Return the spells shipped in this package, file by file in ``STARTER_FILES`` order."""
+def load_starter_spellbook(files: tuple[str, ...] = STARTER_FILES) -> list[SpellDraft]:
+    """Return the spells shipped in this package, file by file in ``files`` order (both books)."""
     folder = resources.files(__name__)
     return [
         draft
-        for name in STARTER_FILES
+        for name in files
         for draft in parse_spellbook(folder.joinpath(name).read_text(encoding="utf-8"))
     ]
+
+
+def load_code_spellbook() -> list[SpellDraft]:
+    """Return the code book alone: code that should not be merged."""
+    return load_starter_spellbook(CODE_FILES)

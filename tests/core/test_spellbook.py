@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from grimoire.core.matching import compile_spellbook, example_problems, rank_spells
+from grimoire.core.paths import split_globs
 from grimoire.core.patterns import pattern_problem
 from grimoire.core.payload import ErrorPayload
 from grimoire.spellbook import SpellDraft, load_starter_spellbook, parse_spellbook
 
 STARTER = load_starter_spellbook()
+BOOK = compile_spellbook(draft.record(i) for i, draft in enumerate(STARTER, 1))
 
 
 def test_the_starter_spellbook_is_large_and_distinct() -> None:
@@ -28,12 +30,19 @@ def test_each_spell_compiles_and_passes_its_examples(spell: SpellDraft) -> None:
     assert spell.tags
 
 
+def sample_path(spell: SpellDraft) -> str | None:
+    """A path the spell applies to (its first glob, ``*`` filled in), or None for a log."""
+    globs = split_globs(spell.applies_to)
+    return globs[0].replace("*", "example") if globs else None
+
+
 @pytest.mark.parametrize("spell", STARTER, ids=lambda spell: spell.title)
 def test_each_spell_ranks_first_for_its_own_examples(spell: SpellDraft) -> None:
-    book = compile_spellbook(draft.record(i) for i, draft in enumerate(STARTER, 1))
     for example in spell.examples:
-        payload = ErrorPayload(error_type=spell.error_type, message=example)
-        titles = [match.title for match in rank_spells(payload, book)]
+        payload = ErrorPayload(
+            error_type=spell.error_type, message=example, path=sample_path(spell)
+        )
+        titles = [match.title for match in rank_spells(payload, BOOK)]
         assert titles[:1] == [spell.title]
 
 
