@@ -4,7 +4,8 @@ Two sources, merged:
 
 1. lines a spell's pattern matches: the spell's error type, the line as message;
 2. error signatures (``signatures``): tracebacks, exception lines, compiler and runtime errors,
-   CI failures, with their message and stack trace.
+   CI failures, with their message and stack trace. In a diff, only in log and output files
+   (``paths.is_output_file``): in source code, error-looking text is a message or a docstring.
 
 A pattern hit on a line that a signature covers is merged into the signature (its stack trace
 holds the line, so ranking finds the hit again). In a diff there is one payload per error
@@ -25,7 +26,7 @@ import re2
 from grimoire.core.diff import FileChange
 from grimoire.core.joblog import clean_log
 from grimoire.core.matching import Spellbook
-from grimoire.core.paths import applies
+from grimoire.core.paths import applies, is_output_file
 from grimoire.core.payload import ErrorPayload
 from grimoire.core.regexsets import compile_line_pattern, utf8
 from grimoire.core.signatures import Signature, find_signatures, line_starts
@@ -87,6 +88,7 @@ def _file_errors(change: FileChange, book: Spellbook) -> list[ErrorPayload]:
         _shifted(signature, start)
         for start, end in _runs(numbers)
         for signature in find_signatures(lines[start:end])
+        if is_output_file(change.path)  # in code, error text is a message, not an error
     ]
     hits = _pattern_hits(lines, utf8("\n".join(lines)), book, path=change.path)
     found = _errors(_Source(lines, numbers, change.path), signatures, hits, book)

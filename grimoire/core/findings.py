@@ -1,4 +1,9 @@
-"""From a parsed diff and a spellbook to ranked findings: extract errors, rank spells for each."""
+"""From a parsed diff and a spellbook to ranked findings: extract errors, rank spells for each.
+
+A finding is what a spell explains. An error-looking line with no spell behind it tells the
+author nothing (a message string, a docstring, an expected failure in a test), so it is not a
+finding. Credentials are masked in every finding (``masking``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import msgspec
 
 from grimoire.core.diff import FileChange
 from grimoire.core.extract import MAX_DIFF_ERRORS, extract_errors
-from grimoire.core.matching import Match, Spellbook, Why, rank_spells
+from grimoire.core.masking import mask_secrets, secret_spells
+from grimoire.core.matching import Match, Spellbook, SpellRecord, Why, rank_spells
 from grimoire.core.payload import ErrorPayload
 
 MAX_FINDINGS = MAX_DIFF_ERRORS
@@ -19,7 +25,11 @@ EXCERPT_CHARS = 2000
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
-    """One error found in the added lines, with the spell that best explains it (if any)."""
+    """One error found in the added lines, with the spell that best explains it.
+
+    Findings from a diff always have a spell; the spell fields stay optional for analyses
+    stored before that rule.
+    """
 
     rank: int
     path: str | None
@@ -36,16 +46,21 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def find_errors(changes: Sequence[FileChange], book: Spellbook) -> tuple[list[Finding], bool]:
-    """Return the findings of a change, most relevant first, and whether the cap cut some off."""
+    """Return the findings of a change, best explained first, and whether the cap cut some off.
+
+    Only errors a spell explains are findings; the cap counts the errors extracted.
+    """
     payloads = extract_errors(changes, book, limit=MAX_FINDINGS + 1)
     ranked = [
-        (payload, next(iter(rank_spells(payload, book, limit=1)), None))
+        (payload, match)
         for payload in payloads[:MAX_FINDINGS]
+        if (match := next(iter(rank_spells(payload, book, limit=1)), None)) is not None
     ]
-    # Matched errors first, best score first; then unmatched ones in file order.
-    ranked.sort(key=lambda item: (-(item[1].score if item[1] else -1.0), _where(item[0])))
+    ranked.sort(key=lambda item: (-item[1].score, _where(item[0])))
+    secrets = secret_spells(book)
     findings = [
-        _finding(rank, payload, match, book) for rank, (payload, match) in enumerate(ranked, 1)
+        _finding(rank, payload, match, book, secrets)
+        for rank, (payload, match) in enumerate(ranked, 1)
     ]
     return findings, len(payloads) > MAX_FINDINGS
 
@@ -62,20 +77,21 @@ def describe_why(why: Why) -> str:
     return "; ".join(reasons) or "keyword similarity"
 
 
-def _finding(rank: int, payload: ErrorPayload, match: Match | None, book: Spellbook) -> Finding:
-    found = Finding(
+def _finding(
+    rank: int,
+    payload: ErrorPayload,
+    match: Match,
+    book: Spellbook,
+    secrets: Sequence[SpellRecord],
+) -> Finding:
+    return Finding(
         rank=rank,
         path=payload.path,
         line=payload.line,
         error_type=payload.error_type,
-        message=payload.message,
-        excerpt=(payload.context or payload.message)[:EXCERPT_CHARS],
-        stack_trace=payload.stack_trace,
-    )
-    if match is None:
-        return found
-    return msgspec.structs.replace(
-        found,
+        message=mask_secrets(payload.message, secrets),
+        excerpt=mask_secrets((payload.context or payload.message)[:EXCERPT_CHARS], secrets),
+        stack_trace=mask_secrets(payload.stack_trace, secrets),
         spell_id=match.spell_id,
         spell_title=match.title,
         spell_solution=book.spell(match.spell_id).solution_code,

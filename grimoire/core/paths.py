@@ -37,6 +37,12 @@ VENDORED_DIRS = frozenset(
     }
 )
 VENDORED_NAMES = ("*.min.js", "*.min.css", "*.bundle.js")
+OUTPUT_FILES = (
+    "*.log,*.log.*,*.out,*.err,*.txt,*.output,*.trace,*.stderr,*.stdout,*.ipynb,logs/*,*/logs/*"
+)
+"""Files that hold what a program printed (CI logs, test output): where error signatures are
+looked for in a diff, and the ``applies_to`` of every spell of the starter error book. Error-looking
+lines elsewhere are source text (messages, docstrings)."""
 
 
 class PathGlobs(NamedTuple):
@@ -82,6 +88,11 @@ def applies(applies_to: str, path: str | None) -> bool:
     if not admitted or any(_glob_matches(glob, path) for glob in globs.exclude):
         return False
     return globs.names_vendored or not is_vendored(path)
+
+
+def is_output_file(path: str) -> bool:
+    """Tell whether ``path`` holds program output (a log), where error signatures are read."""
+    return any(_glob_matches(glob, path) for glob in parse_globs(OUTPUT_FILES).include)
 
 
 def _glob_matches(glob: str, path: str) -> bool:

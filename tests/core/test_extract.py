@@ -316,7 +316,7 @@ def embedded_errors(draw: st.DrawFn) -> tuple[FileChange, str, str, int, list[st
     before = draw(st.lists(CONTEXT_LINE, max_size=CONTEXT_BEFORE - 1))  # + a blank line
     after = draw(st.lists(CONTEXT_LINE, max_size=2))
     start = draw(st.integers(1, 5000))
-    path = draw(st.sampled_from(["logs/ci.txt", "docs/errors.md", "src/ünïcode file.py"]))
+    path = draw(st.sampled_from(["logs/ci.txt", "build/test run.log", "out/ünïcode.out"]))
     diff = change([*before, "", *block, "", *after], start=start, path=path)
     line = start + len(before) + 1 + anchor
     return diff, error_type, message, line, before
@@ -357,3 +357,13 @@ def test_pattern_hits_only_in_files_the_spell_applies_to() -> None:
     changes = [change(lines, path=path) for path in ("app.py", "docs/howto.md", "vendor/y.py")]
     found = extract_errors(changes, book)
     assert [(p.path, p.line, p.error_type) for p in found] == [("app.py", 2, "DebuggerLeftover")]
+
+
+def test_error_signatures_are_read_in_output_files_only() -> None:
+    """In source code and docs, a traceback or error line is text (a docstring, a message)."""
+    lines = ["setup ok", *PY_TRACEBACK]
+    found = extract_errors(
+        [change(lines, path=path) for path in ("docs/errors.md", "src/app.py", "ci/run.log")],
+        EMPTY,
+    )
+    assert [(p.path, p.error_type) for p in found] == [("ci/run.log", "ModuleNotFoundError")]

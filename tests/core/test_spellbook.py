@@ -5,10 +5,16 @@ from __future__ import annotations
 import pytest
 
 from grimoire.core.matching import compile_spellbook, example_problems, rank_spells
-from grimoire.core.paths import split_globs
+from grimoire.core.paths import OUTPUT_FILES, split_globs
 from grimoire.core.patterns import pattern_problem
 from grimoire.core.payload import ErrorPayload
-from grimoire.spellbook import SpellDraft, load_starter_spellbook, parse_spellbook
+from grimoire.spellbook import (
+    ERROR_FILES,
+    SpellDraft,
+    load_code_spellbook,
+    load_starter_spellbook,
+    parse_spellbook,
+)
 
 STARTER = load_starter_spellbook()
 BOOK = compile_spellbook(draft.record(i) for i, draft in enumerate(STARTER, 1))
@@ -85,3 +91,14 @@ def test_parse_spellbook() -> None:
 def test_parse_spellbook_names_the_bad_entry(text: str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle.replace("[", r"\[").replace("]", r"\]")):
         parse_spellbook(text)
+
+
+def test_the_error_book_reads_output_and_the_code_book_reads_code() -> None:
+    errors = load_starter_spellbook(ERROR_FILES)
+    code = load_code_spellbook()
+    assert len(code) >= 60 and len(errors) + len(code) == len(STARTER)
+    assert {spell.applies_to for spell in errors} == {OUTPUT_FILES}
+    assert all(spell.applies_to and spell.counter_examples for spell in code)
+    assert {"LeakedSecret", "DebuggerLeftover", "InsecureCall", "DeprecatedAPI"} <= {
+        spell.error_type for spell in code
+    }
