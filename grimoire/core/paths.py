@@ -38,11 +38,13 @@ VENDORED_DIRS = frozenset(
 )
 VENDORED_NAMES = ("*.min.js", "*.min.css", "*.bundle.js")
 OUTPUT_FILES = (
-    "*.log,*.log.*,*.out,*.err,*.txt,*.output,*.trace,*.stderr,*.stdout,*.ipynb,logs/*,*/logs/*"
+    "*.log,*.log.*,*.out,*.err,*.txt,*.output,*.trace,*.stderr,*.stdout,*.ipynb,logs/*,*/logs/*,"
+    "!testdata/*,!*/testdata/*,!fixtures/*,!*/fixtures/*"
 )
 """Files that hold what a program printed (CI logs, test output): where error signatures are
 looked for in a diff, and the ``applies_to`` of every spell of the starter error book. Error-looking
-lines elsewhere are source text (messages, docstrings)."""
+lines elsewhere are source text (messages, docstrings); under ``testdata/`` and ``fixtures/`` they
+are a test's expected output."""
 
 
 class PathGlobs(NamedTuple):
@@ -92,7 +94,7 @@ def applies(applies_to: str, path: str | None) -> bool:
 
 def is_output_file(path: str) -> bool:
     """Tell whether ``path`` holds program output (a log), where error signatures are read."""
-    return any(_glob_matches(glob, path) for glob in parse_globs(OUTPUT_FILES).include)
+    return applies(OUTPUT_FILES, path)
 
 
 def _glob_matches(glob: str, path: str) -> bool:

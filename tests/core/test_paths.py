@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grimoire.core.paths import applies, is_vendored, split_globs
+from grimoire.core.paths import applies, is_output_file, is_vendored, split_globs
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,12 @@ def test_vendored_paths() -> None:
 
 def test_split_globs_trims_and_drops_empties() -> None:
     assert split_globs(" *.py , ,*.pyi,") == ("*.py", "*.pyi")
+
+
+def test_output_files() -> None:
+    assert (
+        is_output_file("ci/build.log") and is_output_file("logs/pytest") and is_output_file("x.txt")
+    )
+    assert not is_output_file("src/app.py") and not is_output_file("docs/errors.md")
+    assert not is_output_file("cmd/go/testdata/script/mod_e.txt")
+    assert not is_output_file("tests/fixtures/ci.log")
