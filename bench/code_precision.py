@@ -43,8 +43,9 @@ RESULTS = Path(__file__).with_name("results") / "code_precision.md"
 TUNING_REPOS = ("click", "requests")
 HELD_OUT_REPOS = ("flask", "express")
 SUFFIXES = {
-    *".py .pyi .js .mjs .cjs .jsx .ts .tsx .go .java .kt .sh .bash .yml .yaml".split(),
-    *".md .rst .txt .cfg .toml .ini .html .json .s .c .h".split(),
+    *(".py", ".pyi", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".go", ".java", ".kt", ".sh"),
+    *(".bash", ".yml", ".yaml", ".md", ".rst", ".txt", ".cfg", ".toml", ".ini", ".html"),
+    *(".json", ".s", ".c", ".h"),
 }
 NAMES = {"Dockerfile", "Makefile", "Containerfile"}
 MAX_FILE_BYTES = 2 << 20
@@ -80,9 +81,9 @@ def tree_files(root: Path, *, keep: tuple[str, str] | None = None) -> Iterator[P
             continue
         if "__pycache__" in relative.parts or not path.is_file() or path.is_symlink():
             continue
-        if path.suffix in SUFFIXES or path.name in NAMES:
-            if path.stat().st_size <= MAX_FILE_BYTES:
-                yield path
+        wanted = path.suffix in SUFFIXES or path.name in NAMES
+        if wanted and path.stat().st_size <= MAX_FILE_BYTES:
+            yield path
 
 
 def added_file(root: Path, path: Path) -> tuple[FileChange, ...]:
@@ -109,8 +110,19 @@ def history(name: str, repo: Path, commits: int) -> Source:
 
     def changes() -> Iterator[tuple[FileChange, ...]]:
         out = subprocess.run(
-            ["git", "-C", str(repo), "log", "-p", "--no-merges", "--no-color", "--no-ext-diff"]
-            + ["-M", "--format=%x00%H", f"-n{commits}"],
+            [
+                *(
+                    "git",
+                    "-C",
+                    str(repo),
+                    "log",
+                    "-p",
+                    "--no-merges",
+                    "--no-color",
+                    "--no-ext-diff",
+                ),
+                *("-M", "--format=%x00%H", f"-n{commits}"),
+            ],
             capture_output=True,
             check=True,
         ).stdout.decode("utf-8", "replace")
