@@ -404,3 +404,25 @@ async def test_as_an_app_the_head_gets_a_ci_check_run_edited_in_place(database_u
     assert (again.id, again.conclusion, again.external_id) == (run.id, "success", f"ci/{sha(12)}")
     assert "resolved by CI run" in (again.output or {})["summary"]
     assert "resolved by CI run" in comment.body
+
+
+async def test_a_success_that_arrives_while_the_failure_is_still_read_resolves_it(
+    database_url: str,
+) -> None:
+    async with ci_stage(database_url) as (s, _):
+        s.fake.add_pull(REPO, 13, head_sha=sha(13))
+        failing_run(s, sha(13))
+        s.fake.stall("GET", f"/repos/{REPO}/actions/runs/{RUN}/jobs", seconds=1.0)
+        first, _ = await deliver(s, "workflow_run", workflow_run(sha(13), pulls=[13]))
+        await until(lambda: s.delivery(first), lambda d: d["status"] == "processing")
+
+        passed = workflow_run(sha(13), pulls=[13], conclusion="success", attempt=2)
+        second, intake = await deliver(s, "workflow_run", passed)
+        assert intake == "queued"  # nothing stored yet, but a failure is being read
+        await s.settled(first)
+        await s.settled(second)
+
+        [comment] = s.fake.comments_on(REPO, 13)
+        [analysis] = await ci_analyses(s, pr=13)
+    assert analysis["resolved_at"] is not None
+    assert "~~`test (3.12)`~~" in comment.body

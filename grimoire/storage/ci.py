@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from grimoire.core.ci_analysis import JobResult, SpellHit, classify
 from grimoire.core.ci_events import CiRun
 from grimoire.core.ci_report import CiJobView, CiRunView
-from grimoire.storage.tables import CiAnalysis, CiJob, CiSighting, without_nul
+from grimoire.storage.tables import CiAnalysis, CiJob, CiSighting, Delivery, without_nul
 
 PROCESSING, DONE, FAILED = "processing", "done", "failed"
 WEEK = timedelta(days=7)
@@ -138,9 +138,14 @@ async def set_ci_report_status(
 
 
 async def has_open_failures(
-    session: AsyncSession, *, repository: str, head_sha: str, workflow: str
+    session: AsyncSession, *, repository: str, head_sha: str, workflow: str, event: str
 ) -> bool:
-    """Tell whether this head has failures of this workflow that no success resolved yet."""
+    """Tell whether a success on this head has anything to resolve.
+
+    Yes when the head has failures of this workflow that no success resolved yet, or a CI
+    delivery of the same event for the head still waiting in the queue (a failure not analysed
+    yet: the success, queued behind it, resolves it once it is).
+    """
     found = await session.scalar(
         select(CiAnalysis.id)
         .where(
@@ -151,7 +156,19 @@ async def has_open_failures(
         )
         .limit(1)
     )
-    return found is not None
+    if found is not None:
+        return True
+    waiting = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.repository == repository,
+            Delivery.head_sha == head_sha,
+            Delivery.event == event,
+            Delivery.status.in_(("queued", "processing")),
+        )
+        .limit(1)
+    )
+    return waiting is not None
 
 
 async def resolve_failures(

@@ -96,7 +96,11 @@ async def _resolves(res: Resources, delivery: Delivery) -> bool:
         return False
     async with res.readers() as session:
         return await ci.has_open_failures(
-            session, repository=run.repository, head_sha=run.head_sha, workflow=run.workflow
+            session,
+            repository=run.repository,
+            head_sha=run.head_sha,
+            workflow=run.workflow,
+            event=run.source,
         )
 
 
