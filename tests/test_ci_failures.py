@@ -22,6 +22,7 @@ from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub, LogStorage, WorkflowStep
 from tests.fixtures import WEBHOOKS
 from tests.reporting.stage import (
+    APP_ID,
     AWS_KEY,
     INSTALLATION,
     KEY_LINE,
@@ -426,3 +427,31 @@ async def test_a_success_that_arrives_while_the_failure_is_still_read_resolves_i
         [analysis] = await ci_analyses(s, pr=13)
     assert analysis["resolved_at"] is not None
     assert "~~`test (3.12)`~~" in comment.body
+
+
+async def test_grimoires_own_check_runs_are_ignored(database_url: str) -> None:
+    async with ci_stage(database_url, auth="app") as (s, _):
+        payload = json.loads((WEBHOOKS / "check_run" / "completed.0.json").read_bytes())
+        payload["check_run"].update(name=CI_CHECK_NAME, conclusion="failure")
+        payload["check_run"]["app"].update(id=APP_ID, slug="grimoire-engine")
+        _, ours = await deliver(s, "check_run", json.dumps(payload).encode())
+        # Even under another name: it is the App's own.
+        payload["check_run"].update(name="something else")
+        _, renamed = await deliver(s, "check_run", json.dumps(payload).encode())
+    assert (ours, renamed) == ("ignored", "ignored")
+
+
+async def test_a_rate_limit_on_the_jobs_waits_in_the_queue_then_reads(database_url: str) -> None:
+    async with ci_stage(database_url) as (s, _):
+        s.fake.add_pull(REPO, 14, head_sha=sha(14))
+        failing_run(s, sha(14))
+        reset = datetime.now(UTC) + timedelta(seconds=2)
+        s.fake.rate_limit("GET", f"/repos/{REPO}/actions/runs/{RUN}/jobs", reset=reset)
+        delivery, _ = await deliver(s, "workflow_run", workflow_run(sha(14), pulls=[14]))
+        settled = await s.settled(delivery)
+        [comment] = s.fake.comments_on(REPO, 14)
+    assert settled["status"] == "done"
+    assert "No module named 'grimoire_ci_missing_module'" in comment.body
+    jobs_calls = s.fake.requests_to("GET", f"/repos/{REPO}/actions/runs/{RUN}/jobs")
+    assert [call.status for call in jobs_calls] == [403, 200]
+    assert jobs_calls[1].started - jobs_calls[0].started >= 1.0  # waited for the reset
