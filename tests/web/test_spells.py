@@ -258,7 +258,7 @@ async def test_an_empty_body_is_a_422_that_says_so(guarded: httpx.AsyncClient, m
     spell = await create(guarded)
     url = "/api/spells" if method == "POST" else f"/api/spells/{spell['id']}"
     for raw in (b"", b" \n"):
-        response = await guarded.request(method, url, content=raw, headers=AUTH)
+        response = await guarded.request(method, url, content=raw, headers=AUTH | JSON_TYPE)
         body = assert_error(response, 422, "VALIDATION_ERROR")
         assert body["detail"] == "the request body is empty"
         assert body["errors"] == [{"path": "body", "message": "is required: send a JSON object"}]
@@ -295,9 +295,10 @@ async def test_patch_checks_the_spell_that_results(guarded: httpx.AsyncClient) -
         assert_error(response, 422, "INVALID_SPELL")
         assert error_paths(response) == paths, changes
     for raw in (b"[]", b"null"):
-        response = await guarded.patch(url, content=raw, headers=AUTH)
+        response = await guarded.patch(url, content=raw, headers=AUTH | JSON_TYPE)
         assert_error(response, 422, "INVALID_SPELL")
-    assert_error(await guarded.patch(url, content=b"{nope", headers=AUTH), 400, "INVALID_PAYLOAD")
+    malformed = await guarded.patch(url, content=b"{nope", headers=AUTH | JSON_TYPE)
+    assert_error(malformed, 400, "INVALID_PAYLOAD")
     assert_error(
         await guarded.patch("/api/spells/999", json={"title": "t"}, headers=AUTH),
         404,
