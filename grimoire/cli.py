@@ -23,7 +23,7 @@ from grimoire.cli_spells import add_match_command, add_spells_commands
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
 from grimoire.logs import configure_logging
-from grimoire.server import server_options
+from grimoire.server import process_server_options, server_options
 from grimoire.storage.db import check_reachable, create_engine
 
 log = logging.getLogger("grimoire")
@@ -132,15 +132,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "port": args.port,
         "access_log": not args.no_access_log,
         "log_config": None,  # keep our logging setup
-        **server_options(settings.limits),
     }
     if args.workers > 1:
         share_metrics_directory(settings)
-        # Several processes need an import string; each reads its settings from the environment.
+        # Several processes need import strings (the app and its protocol); each process reads
+        # its settings from the environment.
+        options |= process_server_options(settings.limits)
         uvicorn.run("grimoire.app:app", workers=args.workers, **options)
     else:
         from grimoire.app import create_app
 
+        options |= server_options(settings.limits)
         uvicorn.run(create_app(settings, server=True), **options)
     return 0
 

@@ -31,6 +31,7 @@ import h11
 import msgspec
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from grimoire.config import Settings
 from grimoire.limits import ServerLimits
 from grimoire.web.schemas import ErrorBody
 
@@ -53,6 +54,16 @@ def server_options(limits: ServerLimits) -> dict[str, Any]:
         "proxy_headers": True,
         "forwarded_allow_ips": limits.forwarded_allow_ips,
     }
+
+
+def process_server_options(limits: ServerLimits) -> dict[str, Any]:
+    """Return ``server_options`` for several worker processes (``grimoire serve --workers N``).
+
+    uvicorn pickles its config into each worker process, and a class made by ``protocol_for``
+    cannot be pickled: the protocol is named by import string instead, and each process binds
+    the limits of its own settings (``EnvironGuardedH11Protocol``), as its app does.
+    """
+    return server_options(limits) | {"http": "grimoire.server:EnvironGuardedH11Protocol"}
 
 
 def protocol_for(limits: ServerLimits) -> type[GuardedH11Protocol]:
@@ -172,3 +183,17 @@ class GuardedH11Protocol(H11Protocol):
         oldest.transport.close()
         oldest.connections.discard(oldest)
         return True
+
+
+class EnvironGuardedH11Protocol(GuardedH11Protocol):
+    """``GuardedH11Protocol`` with the limits of ``Settings.from_environ()``, read once per process.
+
+    For worker processes, which receive the protocol by import string (see
+    ``process_server_options``) and read their settings from the environment like the app.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        if "limits" not in cls.__dict__:
+            cls.limits = Settings.from_environ().limits
+        super().__init__(*args, **kwargs)

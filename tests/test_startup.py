@@ -4,12 +4,15 @@ says in one line what runs, and library chatter waits for LOG_LEVEL=DEBUG."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 
 import grimoire
@@ -143,3 +146,41 @@ def test_serve_logs_one_startup_summary(tmp_path: Path) -> None:
     assert "no spells loaded (run `grimoire spells seed`" in summary
     assert "3 worker loops" in summary
     assert "s3cret" not in "".join(lines)
+
+
+def test_serve_with_several_worker_processes_answers(tmp_path: Path) -> None:
+    """The README's `grimoire serve --workers 4`: every process gets the app and its limits."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_"))},
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
+        "WORKER_CONCURRENCY": "0",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "grimoire", "serve", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its worker processes too are stopped below
+    )
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2).status_code
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert status == 200, server.stderr.read() if server.poll() is not None else "no answer"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
