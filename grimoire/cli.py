@@ -34,7 +34,7 @@ your team already knows (spells).
 
 first steps:
   grimoire serve             start the service on http://127.0.0.1:8000 (API docs at /docs)
-  grimoire spells seed       load the starter spellbook (94 spells) into the database
+  grimoire spells seed       load the starter spellbooks into the database
   grimoire match build.log   explain the errors in a CI log
 """
 
