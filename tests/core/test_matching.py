@@ -328,3 +328,115 @@ def test_a_spell_fires_only_on_the_files_it_applies_to() -> None:
     assert titles("docs/debugging.md") == []
     assert titles("pip/_vendor/x.py") == []
     assert titles(None) == ["Debugger breakpoint left in"]  # a CI log or /api/match
+
+
+# The weights, the floor and the order are pinned by behaviour: changing any constant of
+# matching.py changes an exact score below or moves a spell across the floor.
+LEDGER = spell(
+    1,
+    title="Invoice ledger totals do not balance",
+    description="The ledger batch totals differ from the invoice lines after rounding.",
+    error_type="LedgerError",
+    error_pattern="never-matches-1",
+    tags=("billing",),
+)
+CACHE = spell(
+    2,
+    title="Cache warmup timed out",
+    description="The cache warmup job exceeded its deadline.",
+    error_type="TimeoutError",
+    error_pattern=r"warmup exceeded \d+s",
+)
+OTHER = spell(3, title="Other", description="unrelated words entirely here", error_type="KeyError")
+WORDS = (
+    "the ledger batch totals differ from the invoice lines after rounding billing never matches"
+).split()
+
+
+def expected_score(book: Spellbook, payload: ErrorPayload, spell_id: int) -> float:
+    """The documented formula with the documented weights, written out."""
+    from grimoire.core.matching import payload_terms
+
+    keywords = book._keywords
+    k = keywords.similarities(keywords.query_terms(payload_terms(payload))).get(spell_id, 0.0)
+    spell_ = book.spell(spell_id)
+    pattern = spell_id in book.search(f"{payload.message}\n{payload.error_type}: {payload.message}")
+    return round(
+        0.55 * pattern
+        + 0.15 * types_agree(payload.error_type, spell_.error_type)
+        + 0.30 * min(k, 1),
+        4,
+    )
+
+
+def test_scores_follow_the_documented_weights_and_floor() -> None:
+    book = compile_spellbook([LEDGER, CACHE, OTHER])
+    below = above = 0
+    for count in range(len(WORDS) + 1):
+        for error_type in ("LedgerError", "ValueError"):
+            message = "Invoice ledger totals do not balance " + " ".join(WORDS[:count])
+            payload = ErrorPayload(error_type=error_type, message=message)
+            want = expected_score(book, payload, 1)
+            got = {m.spell_id: m.score for m in rank_spells(payload, book)}
+            assert (1 in got) == (want >= 0.30), (message, want)
+            if 1 in got:
+                assert got[1] == want
+            below += 0.25 <= want < 0.30
+            above += 0.30 <= want < 0.35
+    assert below and above  # the cases straddle the floor, so a moved floor fails
+
+
+def test_a_pattern_hit_scores_its_weight_plus_the_other_signals() -> None:
+    book = compile_spellbook([LEDGER, CACHE, OTHER])
+    for error_type in ("TimeoutError", "RuntimeError"):
+        payload = ErrorPayload(error_type=error_type, message="warmup exceeded 30s")
+        (match,) = rank_spells(payload, book)
+        assert match.spell_id == 2 and match.why.pattern
+        assert match.score == expected_score(book, payload, 2)
+        assert match.score >= 0.55
+
+
+def test_the_more_specific_pattern_wins_over_a_higher_score() -> None:
+    general = spell(
+        10,
+        title="Undefined reference at link time: undefined reference symbol linker",
+        description="undefined reference to a symbol: sqrt pow math library linker",
+        error_type="LinkerError",
+        error_pattern=r"undefined reference to [`'‘]\S+['’]",
+    )
+    specific = spell(
+        11,
+        title="libm",
+        description="math",
+        error_type="Other",
+        error_pattern=r"undefined reference to [`'‘](?:sqrt|pow)['’]",
+    )
+    book = compile_spellbook([general, specific])
+    payload = ErrorPayload(
+        error_type="LinkerError", message="main.c: undefined reference to `sqrt'"
+    )
+    matches = rank_spells(payload, book)
+    assert [m.spell_id for m in matches] == [11, 10]
+    assert matches[0].score < matches[1].score  # it wins on specificity, not on score
+    assert matches[0].why.specificity > matches[1].why.specificity
+    other = ErrorPayload(error_type="LinkerError", message="undefined reference to `helper'")
+    assert [m.spell_id for m in rank_spells(other, book)] == [10]
+
+
+def test_generic_spells_stay_below_specific_ones_even_when_more_specific() -> None:
+    catch_all = spell(
+        20,
+        title="Build failed",
+        description="a long generic pattern",
+        error_type="Error",
+        error_pattern=r"error: linker command failed with exit code \d+",
+        generic=True,
+    )
+    narrow = spell(21, title="Linker failed", error_type="Error", error_pattern=r"linker command")
+    book = compile_spellbook([catch_all, narrow])
+    payload = ErrorPayload(
+        error_type="Error", message="error: linker command failed with exit code 1"
+    )
+    assert [m.spell_id for m in rank_spells(payload, book)] == [21]
+    alone = compile_spellbook([catch_all])
+    assert [m.spell_id for m in rank_spells(payload, alone)] == [20]
