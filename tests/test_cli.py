@@ -96,8 +96,10 @@ def test_match_explains_a_ci_log(database_url: str, output: str) -> None:
         errors = json.loads(result.stdout)["errors"]
         assert errors[0]["error_type"] == "ModuleNotFoundError"
         assert errors[0]["matches"][0]["title"] == "Python module is not installed"
+        assert errors[0]["role"] == "failure" and errors[0]["why"]
     else:
         assert "Python module is not installed" in result.stdout
+        assert "  failure (line " in result.stdout
 
 
 def test_match_exit_status_says_nothing_matched(database_url: str) -> None:

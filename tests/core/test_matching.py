@@ -348,9 +348,22 @@ CACHE = spell(
     error_pattern=r"warmup exceeded \d+s",
 )
 OTHER = spell(3, title="Other", description="unrelated words entirely here", error_type="KeyError")
-WORDS = (
-    "the ledger batch totals differ from the invoice lines after rounding billing never matches"
-).split()
+WORDS = [
+    "the",
+    "ledger",
+    "batch",
+    "totals",
+    "differ",
+    "from",
+    "the",
+    "invoice",
+    "lines",
+    "after",
+    "rounding",
+    "billing",
+    "never",
+    "matches",
+]
 
 
 def expected_score(book: Spellbook, payload: ErrorPayload, spell_id: int) -> float:

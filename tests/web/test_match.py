@@ -181,3 +181,33 @@ async def test_an_empty_spellbook_is_said_plainly(client: httpx.AsyncClient) -> 
     await create(client, MODULE)
     assert set((await client.post("/api/match", json=error)).json()) == {"matches"}
     assert set((await client.post("/api/match/log", json=log)).json()) == {"errors"}
+
+
+async def test_match_log_names_the_root_cause_first_with_role_and_why(
+    client: httpx.AsyncClient,
+) -> None:
+    await create(client, MODULE)
+    log = "\n".join(
+        f"2024-05-01T10:00:00.0000000Z {line}"
+        for line in (
+            "##[group]Run pip install -r requirements.txt",
+            "WARNING: Retrying (Retry(total=4)) after connection broken by 'ReadTimeoutError'",
+            "Successfully installed pyyaml-6.0",
+            "##[group]Run python app.py",
+            "Traceback (most recent call last):",
+            '  File "app.py", line 1, in <module>',
+            "ModuleNotFoundError: No module named 'yaml'",
+            "##[error]Process completed with exit code 1.",
+        )
+    )
+    errors = (await client.post("/api/match/log", json={"text": log})).json()["errors"]
+    first = errors[0]
+    assert (first["error_type"], first["role"]) == ("ModuleNotFoundError", "failure")
+    assert first["why"] == "last error before `Process completed with exit code 1.`"
+    assert first["line"] == 7  # in the cleaned log: markers and timestamps removed
+    assert first["matches"][0]["title"] == MODULE["title"]
+    assert first["matches"][0]["why"]["specificity"] > 0
+    assert [e["role"] for e in errors[1:]] in (["consequence"], ["consequence", "warning"])
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]["LogError"]
+    assert {"role", "why", "line"} <= set(schema["properties"])
+    assert set(schema["properties"]["role"]["enum"]) == {"failure", "consequence", "warning"}
