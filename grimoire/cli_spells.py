@@ -200,7 +200,8 @@ def render_table(errors: Sequence[LogError], *, empty_spellbook: bool = False) -
         return "No errors found.\n"
     lines = []
     for error in errors:
-        lines.append(f"{_ROLE_MARK[error.role]} {error.error_type}: {error.message}")
+        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+        lines.append(f"{_ROLE_MARK[error.role]} {error.error_type}: {message}")
         lines.append(f"  {error.role} (line {error.line}): {error.why}")
         shown = error.matches if error.role != "warning" else error.matches[:1]
         for rank, match in enumerate(shown, start=1):

@@ -26,7 +26,8 @@ The rules, in order (build for the class, not the case):
 3. In the failing command, compiler diagnostics win over test failures, which win over runtime
    errors: every compiler error (first first) or every failing test is a failure; of runtime
    errors only the last is (earlier ones were handled: the program went on).
-4. Cause rules, across commands: a failed dependency install causes the later import errors;
+4. Cause rules, across commands: a failed dependency install causes the later import errors
+   (and the installer's further lines about it in the same command);
    conflict markers cause the later syntax errors; ``$'\\r'`` causes everything after it in its
    command; a Python exception causes the one raised while handling it.
 5. Duplicates (the same type and message: pytest's ``E`` line and its summary line) are merged.
@@ -284,6 +285,8 @@ def _causes(cause: _Item, effect: _Item, job: JobLog, successes: list[int]) -> b
     if _CRLF.search(text):
         return job.command_of(cause.at.anchor) == job.command_of(effect.at.anchor)
     if payload.error_type == "PipError" or _INSTALL_FAILED.search(text):
+        if _INSTALL_FAILED.search(effect_text):  # the installer's next line about it
+            return job.command_of(cause.at.anchor) == job.command_of(effect.at.anchor)
         retried = bisect_right(successes, cause.at.anchor) < bisect_right(
             successes, effect.at.anchor
         )  # an install that worked on retry caused nothing

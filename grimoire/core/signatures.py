@@ -364,14 +364,14 @@ def _tap(lines: Sequence[str], i: int, floor: int) -> Signature | None:
 def _pytest_summary(lines: Sequence[str], i: int, floor: int) -> Signature | None:
     """pytest's short test summary: ``FAILED tests/x.py::test - AssertionError: ...``."""
     match = _PYTEST_SUMMARY.fullmatch(lines[i])
-    if match is None or not ("::" in match["where"] or match["where"].endswith(".py")):
-        return None
-    text = (match["text"] or "").strip()
+    text = ((match and match["text"]) or "").strip()
+    if match is None or not text or not ("::" in match["where"] or match["where"].endswith(".py")):
+        return None  # without a message, the summary line only repeats the error shown above
     inner = _EXCEPTION.fullmatch(text)
     if inner is not None and inner["msg"] is not None:
         return _signature(inner["type"], inner["msg"], anchor=i, start=i, end=i + 1)
     error_type = "AssertionError" if text.startswith("assert") else "TestFailure"
-    return _signature(error_type, text or match["where"], anchor=i, start=i, end=i + 1)
+    return _signature(error_type, text, anchor=i, start=i, end=i + 1)
 
 
 def _signature(
