@@ -75,8 +75,9 @@ class Located(NamedTuple):
 def locate_errors(lines: Sequence[str], book: Spellbook) -> list[Located]:
     """Return every error of a cleaned log's lines, in line order (repeats included)."""
     data = utf8("\n".join(lines))
-    signatures = find_signatures(lines, data=data)
-    hits = _pattern_hits(lines, data, book)
+    starts = line_starts(data)
+    signatures = find_signatures(lines, data=data, starts=starts)
+    hits = _pattern_hits(lines, data, book, starts=starts)
     return _errors(_Source(lines, None, None), signatures, hits, book)
 
 
@@ -120,7 +121,12 @@ def _line_regex(pattern: str) -> re2._Regexp:
 
 
 def _pattern_hits(
-    lines: Sequence[str], data: bytes, book: Spellbook, *, path: str | None = None
+    lines: Sequence[str],
+    data: bytes,
+    book: Spellbook,
+    *,
+    path: str | None = None,
+    starts: list[int] | None = None,
 ) -> dict[int, int]:
     """Return ``{line index: spell id}`` for lines spell patterns match (specific spells first).
 
@@ -130,7 +136,8 @@ def _pattern_hits(
     spell_ids = [i for i in book.search(data) if applies(book.spell(i).applies_to, path)]
     if not spell_ids:
         return {}
-    starts = line_starts(data)
+    if starts is None:
+        starts = line_starts(data)
     hits: dict[int, int] = {}
     for spell_id in sorted(spell_ids, key=lambda i: (book.spell(i).generic, i)):
         try:

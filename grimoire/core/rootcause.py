@@ -65,7 +65,7 @@ _WRAPPER = re.compile(
 _MARKER = re.compile(r"(?:E\s+)?\s*(?:\d+ \| )?(?P<marker>(?:<{7}|>{7})(?: \S.*)?)")
 _CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: \S|$)|conflict marker", re.MULTILINE)
 _INSTALL_OK = re.compile(
-    r"^(?:added \d+ packages?|Successfully installed|Would install|up to date)", re.MULTILINE
+    r"\n(?:added \d+ packages?|Successfully installed|Would install|up to date)"
 )
 _CRLF = re.compile(r"\$'[^'\n]*\\r'")
 _INSTALL_FAILED = re.compile(
@@ -113,7 +113,7 @@ def read_log(text: str, book: Spellbook) -> list[Finding]:
     job = read_job_log(text)
     found = _with_conflict_markers(locate_errors(job.lines, book), job.lines)
     items = [_item(located, job.lines) for located in found]
-    _assign(items, job, _install_successes(job.lines))
+    _assign(items, job, _install_successes(job))
     ordered = sorted(items, key=lambda item: (ROLES.index(item.role), item.order, item.at.anchor))
     return _merged(ordered)[:MAX_FINDINGS]
 
@@ -140,15 +140,9 @@ def _with_conflict_markers(found: list[Located], lines: Sequence[str]) -> list[L
     return sorted([*found, *added], key=lambda located: located.anchor)
 
 
-def _install_successes(lines: Sequence[str]) -> list[int]:
+def _install_successes(job: JobLog) -> list[int]:
     """Return the lines where a dependency install reports success (npm, pip)."""
-    text = "\n".join(lines)
-    if "added " not in text and "install" not in text and "up to date" not in text:
-        return []
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
-    return [bisect_right(starts, m.start()) - 1 for m in _INSTALL_OK.finditer(text)]
+    return [job.line_at(m.start()) for m in _INSTALL_OK.finditer("\n" + job.text)]
 
 
 def _item(found: Located, lines: Sequence[str]) -> _Item:

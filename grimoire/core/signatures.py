@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 
 import msgspec
 import re2
@@ -157,14 +158,18 @@ class Signature(msgspec.Struct, frozen=True, kw_only=True):
     end: int
 
 
-def find_signatures(lines: Sequence[str], *, data: bytes | None = None) -> list[Signature]:
+def find_signatures(
+    lines: Sequence[str], *, data: bytes | None = None, starts: list[int] | None = None
+) -> list[Signature]:
     """Return the errors recognised in a run of lines, in order, none overlapping.
 
-    ``data`` is the run as UTF-8 (``"\\n".join(lines)``), when the caller has it already.
+    ``data`` is the run as UTF-8 (``"\\n".join(lines)``) and ``starts`` its ``line_starts``,
+    when the caller has them already.
     """
     if data is None:
         data = utf8("\n".join(lines))
-    starts = line_starts(data)
+    if starts is None:
+        starts = line_starts(data)
     found: list[Signature] = []
     covered = 0
     indented = _IndentedRuns(lines)
@@ -181,10 +186,7 @@ def find_signatures(lines: Sequence[str], *, data: bytes | None = None) -> list[
 
 def line_starts(data: bytes) -> list[int]:
     """Return the byte offset where each line of ``data`` starts."""
-    starts = [0]
-    for piece in data.split(b"\n")[:-1]:
-        starts.append(starts[-1] + len(piece) + 1)
-    return starts
+    return list(accumulate((len(piece) + 1 for piece in data.split(b"\n")[:-1]), initial=0))
 
 
 def _recognise(
