@@ -3,6 +3,7 @@ says in one line what runs, and library chatter waits for LOG_LEVEL=DEBUG."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -184,3 +185,23 @@ def test_serve_with_several_worker_processes_answers(tmp_path: Path) -> None:
             server.wait()
         assert server.stderr is not None
         server.stderr.close()
+
+
+def test_http_and_retry_chatter_waits_for_debug() -> None:
+    from grimoire.logs import CHATTY_LIBRARIES, configure_logging
+
+    root = logging.getLogger()
+    saved = root.level, {name: logging.getLogger(name).level for name in CHATTY_LIBRARIES}
+    try:
+        configure_logging("INFO")
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)  # a line per request
+        assert not logging.getLogger("stamina").isEnabledFor(logging.WARNING)  # per retry
+        assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("grimoire.worker").isEnabledFor(logging.INFO)
+        configure_logging("DEBUG")
+        for name in ("alembic", "httpx", "httpcore", "stamina"):
+            assert logging.getLogger(name).isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(saved[0])
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)
