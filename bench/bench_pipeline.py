@@ -56,14 +56,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(Path(__file__).parent), str(ROOT)]
 from bench_match import COMMON, spellbook_spells, store_spellbook  # noqa: E402
 
-from grimoire.app import open_resources  # noqa: E402
 from grimoire.config import Settings  # noqa: E402
 from grimoire.core.diff import ParsedDiff, parse_diff, parse_file_patches  # noqa: E402
 from grimoire.core.extract import extract_errors  # noqa: E402
 from grimoire.core.findings import MAX_FINDINGS, find_errors  # noqa: E402
 from grimoire.core.matching import Spellbook, compile_spellbook, rank_spells  # noqa: E402
-from grimoire.core.signature import sign  # noqa: E402
+from grimoire.core.webhook_signature import sign  # noqa: E402
 from grimoire.pipeline import save, start  # noqa: E402
+from grimoire.resources import open_resources  # noqa: E402
 from grimoire.sources import PullJob, Reading  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.fixtures import WEBHOOKS  # noqa: E402

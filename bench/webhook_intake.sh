@@ -12,7 +12,7 @@ trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EX
 
 body=tests/fixtures/webhooks/pull_request/opened.1.json
 secret="bench-secret"
-signature="$(.venv/bin/python -c 'import sys; from grimoire.core.signature import sign; print(sign(sys.argv[1], open(sys.argv[2], "rb").read()))' "$secret" "$body")"
+signature="$(.venv/bin/python -c 'import sys; from grimoire.core.webhook_signature import sign; print(sign(sys.argv[1], open(sys.argv[2], "rb").read()))' "$secret" "$body")"
 
 export DATABASE_URL="sqlite+aiosqlite:///$work/bench.db" GITHUB_WEBHOOK_SECRET="$secret"
 export WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-0}" LOG_LEVEL=WARNING

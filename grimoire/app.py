@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,26 +18,13 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from grimoire import migrations
 from grimoire.config import Settings
-from grimoire.errors import ConfigError, GrimoireError
-from grimoire.github.auth import AppAuth, TokenAuth, build_auth
-from grimoire.github.client import GitHubClient
-from grimoire.github.http import create_http_client
-from grimoire.logs import configure_logging
-from grimoire.metrics import Metrics
+from grimoire.errors import GrimoireError
 from grimoire.pipeline import process_job
-from grimoire.resources import Resources
-from grimoire.spellindex import SpellIndex
+from grimoire.resources import Resources, open_resources, tune_gc
 from grimoire.storage.db import (
-    SERVICE_COMMAND_TIMEOUT,
-    create_engine,
-    create_readers,
-    create_sessions,
     is_database_outage,
-    sqlite_file_engine,
 )
-from grimoire.storage.intake import IntakeWriter
 from grimoire.web import analyses, ci, curation, deliveries, health, match, pages, spells, webhook
 from grimoire.web.limits import RequestLimits
 from grimoire.web.metrics import RequestMetrics, metrics_page
@@ -50,7 +37,6 @@ from grimoire.worker import run_workers
 log = logging.getLogger(__name__)
 
 _STATIC = Path(__file__).parent / "web" / "static"
-GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def create_app(settings: Settings | None = None, *, server: bool = False) -> Starlette:
@@ -63,7 +49,8 @@ def create_app(settings: Settings | None = None, *, server: bool = False) -> Sta
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with (
-            open_resources(settings or Settings.from_environ()) as res,
+            open_resources(settings or Settings.from_environ()) as shared,
+            api_rate_limit(shared) as res,
             warm_spellbook(res),
             workers(res, res.settings.worker_concurrency),
         ):
@@ -108,63 +95,17 @@ def build_routes() -> list[BaseRoute]:
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
-    """Build the resources a running service holds, and release them on the way out."""
-    configure_logging(settings.log_level, settings.log_format)
-    engine = create_engine(settings.database_url, command_timeout=SERVICE_COMMAND_TIMEOUT)
-    sessions = create_sessions(engine)
-    metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
-    http = create_http_client(base_url=settings.github_api_url, on_response=metrics.observe_github)
-    rate_limit = (
-        ApiRateLimit.build(settings.api_rate_limit, settings.api_rate_limit_storage)
-        if settings.api_rate_limit
-        else None
-    )
-    file_engine = sqlite_file_engine(settings.database_url)
-    intake = IntakeWriter(sessions, file_engine=file_engine)
+async def api_rate_limit(res: Resources) -> AsyncIterator[Resources]:
+    """Add the per-client /api/* rate limit (``API_RATE_LIMIT``) to the resources, if set."""
+    settings = res.settings
+    if not settings.api_rate_limit:
+        yield res
+        return
+    rate_limit = ApiRateLimit.build(settings.api_rate_limit, settings.api_rate_limit_storage)
     try:
-        await _check_schema(engine)
-        yield Resources(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            readers=create_readers(engine),
-            github=GitHubClient(
-                http, auth=github_auth(settings), write_spacing=settings.github_write_spacing
-            ),
-            intake=intake,
-            metrics=metrics,
-            rate_limit=rate_limit,
-            spell_index=SpellIndex(file_engine=file_engine),
-        )
+        yield dataclasses.replace(res, rate_limit=rate_limit)
     finally:
-        await intake.close()
-        if rate_limit is not None:
-            await rate_limit.close()
-        await http.aclose()
-        await engine.dispose()
-
-
-def github_auth(settings: Settings) -> TokenAuth | AppAuth | None:
-    """Authenticate to GitHub as the App when one is configured, else with the token."""
-    return build_auth(
-        token=settings.github_api_token,
-        app_id=settings.github_app_id,
-        private_key=settings.github_app_private_key,
-    )
-
-
-def tune_gc() -> None:
-    """Keep garbage collection pauses out of request latency.
-
-    Measured with bench/webhook_intake.sh: with CPython's defaults, collections of the oldest
-    generation walk every object the imports and startup made, and put 70-100 ms stalls into p99.
-    Objects alive after startup are frozen (never scanned again) and young collections run less
-    often. Only for a serving process: tests build many apps in one process and must not.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+        await rate_limit.close()
 
 
 @asynccontextmanager
@@ -207,15 +148,6 @@ async def workers(res: Resources, concurrency: int) -> AsyncIterator[None]:
     finally:
         stop.set()
         await task
-
-
-async def _check_schema(engine: Any) -> None:
-    try:
-        await migrations.ensure_current(engine)
-    except ConfigError:
-        raise
-    except Exception as exc:  # unreachable database: serve anyway, /health/ready says 503
-        log.warning("could not check the database schema at startup: %s", exc)
 
 
 app = create_app(server=True)

@@ -163,8 +163,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run job loops until SIGINT or SIGTERM, then drain in-flight jobs and exit."""
     from prometheus_client import start_http_server
 
-    from grimoire.app import open_resources, tune_gc
     from grimoire.pipeline import process_job
+    from grimoire.resources import open_resources, tune_gc
     from grimoire.worker import run_workers
 
     concurrency = args.concurrency if args.concurrency is not None else settings.worker_concurrency

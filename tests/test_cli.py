@@ -255,3 +255,19 @@ def test_exit_zero_keeps_a_green_build_green(database_url: str) -> None:
     assert result.stdout.strip() == "No errors found."
     usage = grimoire("match", "--exit-zero", "/no/such.log", database_url=database_url)
     assert usage.returncode == 2
+
+
+def test_the_worker_command_loads_no_web_layer() -> None:
+    # What `grimoire worker` imports, in a fresh interpreter: no Starlette app is built.
+    script = (
+        "import sys\n"
+        "from grimoire import cli\n"
+        "from grimoire.pipeline import process_job\n"
+        "from grimoire.resources import open_resources, tune_gc\n"
+        "from grimoire.worker import run_workers\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('grimoire.web', 'grimoire.app'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

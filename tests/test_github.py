@@ -310,9 +310,11 @@ async def test_a_post_whose_answer_is_lost_is_not_resent(slot: AppSlot, fake: Fa
     fake.stall("POST", f"/repos/{REPO}/issues/1/comments", seconds=0.4)
     async with connect(slot, fake, http_timeout=httpx.Timeout(2.0, read=0.1)) as github:
         with pytest.raises(GitHubUnavailable, match="ReadTimeout"):
-            await github.upsert_comment(REPO, 1, f"{marker} one", marker=marker)
+            await github.create_comment(REPO, 1, f"{marker} one")
         await asyncio.sleep(0.5)  # GitHub finishes the request
-        await github.upsert_comment(REPO, 1, f"{marker} two", marker=marker)
+        found = await github.find_comment(REPO, 1, marker=marker)
+        assert found is not None
+        await github.update_comment(REPO, found[0], f"{marker} two")
     assert [c.body for c in fake.comments_on(REPO, 1)] == [f"{marker} two"]
     assert len(fake.requests_to("POST", "*")) == 1
 
@@ -454,15 +456,6 @@ async def test_create_and_update_comment(fake: FakeGitHub, github: GitHubClient)
         {"body": "second"},
     )
     assert [c.body for c in fake.comments_on(REPO, 7)] == ["second"]
-
-
-async def test_upsert_comment_creates_then_updates(fake: FakeGitHub, github: GitHubClient) -> None:
-    marker = "<!-- grimoire -->"
-    first = await github.upsert_comment(REPO, 1, f"{marker} one", marker=marker)
-    assert await github.upsert_comment(REPO, 1, f"{marker} two", marker=marker) == first
-    assert await github.upsert_comment(REPO, 1, f"{marker} two", marker=marker) == first
-    assert [c.body for c in fake.comments_on(REPO, 1)] == [f"{marker} two"]
-    assert len(fake.requests_to("PATCH", "*")) == 1  # an unchanged body is not rewritten
 
 
 # -- check runs --------------------------------------------------------------------------------

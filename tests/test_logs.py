@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from grimoire.logs import JSONFormatter, add_ids, logging_delivery, request_id
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub

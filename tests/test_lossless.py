@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from grimoire.storage.db import create_engine
 from grimoire.storage.tables import Delivery
 from tests.conftest import WEBHOOK_SECRET

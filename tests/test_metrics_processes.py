@@ -12,7 +12,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub
 from tests.servers import serve

@@ -36,7 +36,7 @@ import stamina
 
 from grimoire.config import Settings
 from grimoire.core.findings import MAX_FINDINGS
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from grimoire.github import http as github_http
 from tests.apps import running
 from tests.conftest import WEBHOOK_SECRET

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from grimoire.core.events import Delivery as DeliveryInfo
-from grimoire.storage import deliveries
 from grimoire.storage.db import create_engine, create_sessions
 from grimoire.storage.tables import Analysis, Delivery
+from tests.deliveries import record_delivery
 from tests.fakegithub import FakeGitHub
 from tests.servers import serve
 
@@ -108,7 +108,7 @@ async def enqueue_all(sessions: async_sessionmaker[AsyncSession]) -> None:
                     base_sha="b" * 40,
                 )
                 at = start + timedelta(milliseconds=pr * PER_PULL + n)
-                await deliveries.record_delivery(
+                await record_delivery(
                     session, f"pair-{pr}-{n}", info, payload=b"{}", status="queued", now=at
                 )
 

@@ -20,16 +20,16 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from grimoire import worker
-from grimoire.app import open_resources
 from grimoire.config import Settings
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.errors import GitHubRateLimited, GitHubRejected, GitHubUnavailable
 from grimoire.pipeline import process_job
-from grimoire.resources import Resources
+from grimoire.resources import Resources, open_resources
 from grimoire.storage import deliveries
 from grimoire.storage.deliveries import Job
 from grimoire.storage.tables import Delivery
 from grimoire.worker import MAX_BACKOFF_SECONDS, retry_delay, run_job, run_workers
+from tests.deliveries import record_delivery
 
 REPO = "octo/widgets"
 LEASE = timedelta(seconds=5)
@@ -70,7 +70,7 @@ async def enqueue(
         base_sha="b" * 40,
     )
     async with res.sessions.begin() as session:
-        outcome = await deliveries.record_delivery(
+        outcome = await record_delivery(
             session, delivery_id, info, payload=b"{}", status="queued", now=at or now()
         )
     assert outcome == "queued"
@@ -343,9 +343,7 @@ async def test_a_job_its_source_cannot_run_fails_at_once_without_calling_github(
     # Stored as queued with no head (say by an older version): nothing any attempt can do.
     info = DeliveryInfo(event=event, action=action, repository=REPO, pr_number=1)
     async with res.sessions.begin() as session:
-        await deliveries.record_delivery(
-            session, "a", info, payload=b"{}", status="queued", now=now()
-        )
+        await record_delivery(session, "a", info, payload=b"{}", status="queued", now=now())
     await run_job(res, await claim_now(res), process_job)
     stored = await row(res, "a")
     assert (stored.status, stored.attempts) == ("failed", 1)
@@ -588,7 +586,7 @@ async def test_concurrent_intakes_of_one_new_id_queue_it_once(res: Resources) ->
 
     async def intake() -> str:
         async with res.sessions.begin() as session:
-            return await deliveries.record_delivery(
+            return await record_delivery(
                 session, "same-id", info, payload=b"{}", status="queued", now=now()
             )
 

@@ -207,30 +207,6 @@ class GitHubClient:
             json={"body": body},
         )
 
-    async def upsert_comment(
-        self,
-        repository: str,
-        number: int,
-        body: str,
-        *,
-        marker: str,
-        installation_id: int | None = None,
-    ) -> int:
-        """Update the PR's comment starting with ``marker`` (so must ``body``), or create it."""
-        if not body.startswith(marker):
-            raise ValueError("the comment body must start with its marker, or it is never found")
-        found = await self.find_comment(
-            repository, number, marker=marker, installation_id=installation_id
-        )
-        if found is None:
-            return await self.create_comment(
-                repository, number, body, installation_id=installation_id
-            )
-        comment_id, old_body = found
-        if old_body != body:
-            await self.update_comment(repository, comment_id, body, installation_id=installation_id)
-        return comment_id
-
     # -- check runs --------------------------------------------------------------------------
 
     async def create_check_run(

@@ -56,22 +56,6 @@ class Arrival:
     error: str | None = None
 
 
-async def record_delivery(
-    session: AsyncSession,
-    delivery_id: str,
-    info: DeliveryInfo,
-    *,
-    payload: bytes,
-    status: Literal["queued", "ignored", "failed"],
-    now: datetime,
-    error: str | None = None,
-) -> Intake:
-    """Store one delivery (see ``record_deliveries``)."""
-    arrival = Arrival(delivery_id, info, payload, status, error)
-    [outcome] = await session.run_sync(record_deliveries, [arrival], now=now)
-    return outcome
-
-
 def record_deliveries(
     session: Session, arrivals: Sequence[Arrival], *, now: datetime
 ) -> list[Intake]:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 import grimoire
 from grimoire.core.statuses import DELIVERY_STATUSES
+from grimoire.errors import DatabaseUnavailable
 from grimoire.resources import Resources, resources
 from grimoire.storage import deliveries
 from grimoire.storage.db import ping
@@ -121,7 +122,7 @@ def _answer(components: dict[str, Component]) -> Response:
             version=grimoire.__version__,
             components=components,
             detail="the database is unreachable",
-            error_code="DATABASE_UNAVAILABLE",
+            error_code=DatabaseUnavailable.error_code,
             timestamp=datetime.now(UTC),
         )
         return JSONResponse(body, status_code=503)

@@ -42,14 +42,15 @@ STATUS_BY_ERROR: Mapping[type[errors.GrimoireError], int] = {
     errors.ServiceUnavailable: 503,
 }
 
+# Starlette's own HTTP errors, by status: the codes of the classes that stand for them.
 _CODE_BY_STATUS = {
     400: "BAD_REQUEST",
-    401: "UNAUTHORIZED",
-    404: "ROUTE_NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    422: "VALIDATION_ERROR",
-    503: "SERVICE_UNAVAILABLE",
+    401: errors.Unauthorized.error_code,
+    404: errors.RouteNotFound.error_code,
+    405: errors.MethodNotAllowed.error_code,
+    413: errors.PayloadTooLarge.error_code,
+    422: errors.ValidationFailed.error_code,
+    503: errors.ServiceUnavailable.error_code,
 }
 
 
@@ -125,6 +126,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """Answer 503 when the database is out of reach; otherwise log the traceback, answer 500."""
     if is_database_outage(exc):
         log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
-        return error_response(503, "the database is unavailable", "DATABASE_UNAVAILABLE")
+        code = errors.DatabaseUnavailable.error_code
+        return error_response(503, "the database is unavailable", code)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal server error", "INTERNAL_ERROR")

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from grimoire.core.events import Delivery
 from grimoire.core.intake import decide_intake
-from grimoire.core.signature import verify_signature
+from grimoire.core.webhook_signature import verify_signature
 from grimoire.errors import InvalidPayload, InvalidSignature, WebhookNotConfigured
 from grimoire.resources import Resources, resources
 from grimoire.sources import EVENT_TABLE

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import httpx
 
 from grimoire.config import Settings
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from tests.apps import running
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub, app_key_pair

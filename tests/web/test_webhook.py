@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grimoire.app import create_app
 from grimoire.config import Settings
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from grimoire.sources.pull_diff import ACTIONS as ANALYSED_ACTIONS
 from grimoire.storage.db import create_engine, create_sessions
 from grimoire.storage.tables import Delivery

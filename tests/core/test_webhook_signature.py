@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from grimoire.core.signature import sign, verify_signature
+from grimoire.core.webhook_signature import sign, verify_signature
 from tests.strategies import characters
 
 EXAMPLES = settings(max_examples=200)
