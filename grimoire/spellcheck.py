@@ -1,7 +1,7 @@
 """The one set of rules every spell passes before it is stored, from the API or from a file.
 
 ``check_spell`` is what ``POST``/``PUT``/``PATCH /api/spells`` and ``grimoire spells import``
-(and ``seed``) run: the schema of ``SpellIn`` (lengths, no blank text, no NUL), an RE2 pattern,
+(and ``seed``) run: the schema of ``SpellFields`` (lengths, no blank text, no NUL), an RE2 pattern,
 and the examples and counter-examples against it. Every problem is reported, not just the first.
 """
 
@@ -13,16 +13,17 @@ import msgspec
 
 from grimoire.core.matching import example_problems
 from grimoire.core.patterns import pattern_problem
+from grimoire.core.spell import SpellFields
 from grimoire.errors import FieldError, InvalidSpell, ValidationFailed
-from grimoire.web.schemas import SpellIn, validate
+from grimoire.validation import validate
 
 
 def check_spell(data: Any, *, root: str = "body") -> dict[str, Any]:
     """Return the spell's fields to store, or raise ``InvalidSpell`` listing every problem."""
     errors: list[FieldError] = []
-    spell: SpellIn | None = None
+    spell: SpellFields | None = None
     try:
-        spell = validate(data, SpellIn, root=root)
+        spell = validate(data, SpellFields, root=root)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
     pattern = data.get("error_pattern") if isinstance(data, dict) else None

@@ -11,11 +11,13 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grimoire.core.matching import Spellbook, SpellRecord, compile_spellbook
+from grimoire.core.spell import SPELL_FIELDS
 from grimoire.storage import spells
 from grimoire.storage.tables import Spell
 
@@ -24,20 +26,14 @@ REBUILD_AFTER = 500
 
 
 def spell_record(row: Spell) -> SpellRecord:
-    """Return the matcher's view of a stored spell."""
-    return SpellRecord(
-        id=row.id,
-        title=row.title,
-        description=row.description,
-        error_type=row.error_type,
-        error_pattern=row.error_pattern,
-        solution_code=row.solution_code,
-        tags=split_tags(row.tags),
-        examples=tuple(row.examples or ()),
-        counter_examples=tuple(row.counter_examples or ()),
-        generic=row.generic,
-        applies_to=row.applies_to,
-    )
+    """Return the matcher's view of a stored spell (tags split, lists as tuples)."""
+    fields = {name: _frozen(getattr(row, name)) for name in SPELL_FIELDS}
+    fields["tags"] = split_tags(row.tags)
+    return SpellRecord(id=row.id, **fields)
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def split_tags(tags: str | None) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from grimoire.core.ci_report import CI_CHECK_NAME
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub import FakeGitHub, LogStorage, WorkflowStep
 from tests.fixtures import WEBHOOKS

@@ -15,6 +15,7 @@ import msgspec
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from grimoire.core.spell import SPELL_FIELDS
 from grimoire.errors import InvalidSpell
 from grimoire.spellbook import SpellDraft
 from grimoire.spellcheck import check_spell
@@ -104,19 +105,11 @@ _BlockDumper.add_representer(str, _represent_text)
 
 
 def draft_fields(draft: SpellDraft) -> dict[str, Any]:
-    """Return the stored fields of a draft."""
-    return {
-        "title": draft.title,
-        "description": draft.description,
-        "error_type": draft.error_type,
-        "error_pattern": draft.error_pattern,
-        "solution_code": draft.solution_code,
-        "tags": draft.tag_string or None,
-        "examples": list(draft.examples),
-        "counter_examples": list(draft.counter_examples),
-        "generic": draft.generic,
-        "applies_to": draft.applies_to,
-    }
+    """Return the stored fields of a draft (tags comma-separated, lists as lists)."""
+    fields = {name: getattr(draft, name) for name in SPELL_FIELDS}
+    fields = {name: list(v) if isinstance(v, tuple) else v for name, v in fields.items()}
+    fields["tags"] = draft.tag_string or None
+    return fields
 
 
 def _fields_of(spell: Spell) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from grimoire.core.spell import SPELL_FIELDS
 from grimoire.errors import FieldError, InvalidSpell, SpellNotFound
 from grimoire.resources import resources
 from grimoire.spellcheck import check_spell
@@ -19,7 +20,14 @@ from grimoire.web.bodies import read_body
 from grimoire.web.openapi import ApiRoute, Operation, Param, Reply
 from grimoire.web.pagination import PAGE_PARAMS, TEXT_SCHEMA, parse_page, query_text, raise_if_any
 from grimoire.web.responses import JSONResponse
-from grimoire.web.schemas import ErrorBody, SpellIn, SpellOut, SpellPatch, decode_json
+from grimoire.web.schemas import (
+    ErrorBody,
+    SpellIn,
+    SpellOut,
+    SpellOutList,
+    SpellPatch,
+    decode_json,
+)
 
 
 async def list_spells(request: Request) -> Response:
@@ -70,7 +78,7 @@ async def create_spell(request: Request) -> Response:
         spell = await storage.create_spell(session, fields, now=datetime.now(UTC))
         body = spell_out(spell)
     resources(request).spell_index.note_write()
-    location = str(request.url_for("spell", spell_id=body.id).path)
+    location = str(request.url_for("spell", spell_id=spell.id).path)
     return JSONResponse(body, status_code=201, headers={"Location": location})
 
 
@@ -116,7 +124,7 @@ def unknown_fields(changes: Any) -> None:
     """Refuse a PATCH body that is not an object or names a field no spell has."""
     if not isinstance(changes, dict):
         raise InvalidSpell("the spell is not valid", [FieldError("body", "must be a JSON object")])
-    known = {field.encode_name for field in msgspec.structs.fields(SpellIn)}
+    known = set(SPELL_FIELDS)
     errors = [
         FieldError(f"body.{name}", "is not a field of a spell (or cannot be changed)")
         for name in changes
@@ -128,47 +136,27 @@ def unknown_fields(changes: Any) -> None:
 
 def spell_fields(spell: Spell) -> dict[str, Any]:
     """Return the fields of a stored spell that a client writes."""
-    out = msgspec.structs.asdict(spell_out(spell))
-    return {field.encode_name: out[field.name] for field in msgspec.structs.fields(SpellIn)}
+    return {name: getattr(spell, name) for name in SPELL_FIELDS}
 
 
-def spell_out(spell: Spell) -> SpellOut:
+def spell_out(spell: Spell) -> msgspec.Struct:
     """Return the API view of a stored spell."""
-    return SpellOut(
-        id=spell.id,
-        title=spell.title,
-        description=spell.description,
-        error_type=spell.error_type,
-        error_pattern=spell.error_pattern,
-        solution_code=spell.solution_code,
-        tags=spell.tags,
-        examples=spell.examples,
-        counter_examples=spell.counter_examples,
-        generic=spell.generic,
-        applies_to=spell.applies_to,
-        created_at=spell.created_at,
-        updated_at=spell.updated_at,
-    )
+    fields = {name: getattr(spell, name) for name in SPELL_FIELDS}
+    return SpellOut(id=spell.id, **fields, created_at=spell.created_at, updated_at=spell.updated_at)
 
 
-def shelved_out(shelf: SpellShelf, spell_id: int) -> SpellOut:
+def shelved_out(shelf: SpellShelf, spell_id: int) -> msgspec.Struct:
     """Return the API view of a spell from the spellbook in memory (as ``spell_out`` would)."""
     record, stamp = shelf.book.spell(spell_id), shelf.stamps[spell_id]
+    fields = {name: _listed(getattr(record, name)) for name in SPELL_FIELDS}
+    fields["tags"] = stamp.tags  # as written, not as the matcher splits them
     return SpellOut(
-        id=record.id,
-        title=record.title,
-        description=record.description,
-        error_type=record.error_type,
-        error_pattern=record.error_pattern,
-        solution_code=record.solution_code,
-        tags=stamp.tags,
-        examples=list(record.examples),
-        counter_examples=list(record.counter_examples),
-        generic=record.generic,
-        applies_to=record.applies_to,
-        created_at=stamp.created_at,
-        updated_at=stamp.updated_at,
+        id=record.id, **fields, created_at=stamp.created_at, updated_at=stamp.updated_at
     )
+
+
+def _listed(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 _NOT_FOUND = Reply("No spell has this id.", ErrorBody)
@@ -196,7 +184,7 @@ routes = [
                     responses={
                         200: Reply(
                             "One page of the spells that fit the search.",
-                            list[SpellOut],
+                            SpellOutList,
                             headers={"X-Total-Count": "How many spells fit the search in all."},
                         )
                     },

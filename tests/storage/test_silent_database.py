@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from grimoire.config import Settings
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from tests.apps import running
 from tests.conftest import WEBHOOK_SECRET
 

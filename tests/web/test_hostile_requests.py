@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from grimoire.config import Settings
-from grimoire.core.signature import sign
+from grimoire.core.webhook_signature import sign
 from tests.apps import running
 from tests.conftest import WEBHOOK_SECRET
 from tests.web.errors import assert_error
