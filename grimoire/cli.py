@@ -23,7 +23,6 @@ from grimoire.cli_spells import add_match_command, add_spells_commands
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
 from grimoire.logs import configure_logging
-from grimoire.server import process_server_options, server_options
 from grimoire.storage.db import check_reachable, create_engine
 
 log = logging.getLogger("grimoire")
@@ -124,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Upgrade the schema, say what is starting, then run uvicorn."""
+    # The HTTP layer: `grimoire worker` never loads it.
+    from grimoire.server import process_server_options, server_options
+
     spells = asyncio.run(startup.prepare_database(settings))
     url = f"http://{args.host}:{args.port}"
     log.info(startup.summary(settings, url=url, spells=spells, processes=max(1, args.workers)))

@@ -19,7 +19,7 @@ import msgspec
 
 from grimoire import migrations
 from grimoire.config import Settings
-from grimoire.core.explain import LogError, MatchOut, explain_log
+from grimoire.core.explain import EMPTY_SPELLBOOK, LogError, LogResponse, MatchOut, explain_log
 from grimoire.core.github_format import step_summary, workflow_commands
 from grimoire.core.matching import Spellbook, compile_spellbook
 from grimoire.dryruns import describe_dry_run, dry_run_drafts
@@ -41,7 +41,6 @@ from grimoire.storage.db import (
     create_sessions,
     sqlite_path,
 )
-from grimoire.web.match import EMPTY_SPELLBOOK, LogResponse
 
 MATCHED, NOTHING_MATCHED, USAGE = 0, 1, 2
 _LOGS = msgspec.json.Decoder(LogResponse)

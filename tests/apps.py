@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from grimoire.app import create_app
 from grimoire.config import Settings
@@ -28,7 +28,7 @@ async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[object]:
+async def lifespan(app: Starlette) -> AsyncIterator[ASGIApp]:
     """Run the app's lifespan and yield an ASGI app that hands each request its state.
 
     This is what a server does with lifespan state (uvicorn copies it into each request's scope);

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 _NON_BLANK = re.compile(r"^[^\x00]*[^\x00\s][^\x00]*$")
 
 # Any Unicode a JSON client can send: no surrogates (not encodable), no NUL (refused by schema).
-characters = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+characters = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 
 def text(*, max_size: int) -> st.SearchStrategy[str]:

@@ -59,6 +59,7 @@ async def stock(http: httpx.AsyncClient, database_url: str) -> tuple[int, int, i
             pr_number=7,
         ),
     )
+    assert isinstance(analysis_id, int)
     return module, docker, analysis_id
 
 

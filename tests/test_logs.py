@@ -116,4 +116,5 @@ def test_json_formatter_carries_ids_and_tracebacks() -> None:
     assert entry["message"] == "hi x"
     assert (entry["request_id"], entry["delivery_id"], entry["level"]) == ("r1", "d1", "ERROR")
     assert "ValueError: boom" in entry["exception"]
-    assert record.ids == " [request_id=r1 delivery_id=d1]"  # what the text format appends
+    # What the text format appends (add_ids sets it on the record).
+    assert record.__dict__["ids"] == " [request_id=r1 delivery_id=d1]"

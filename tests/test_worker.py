@@ -253,7 +253,7 @@ async def _all_done(res: Resources) -> bool:
 # -- outcomes ------------------------------------------------------------------------------------
 
 
-async def fail_with(error: Exception) -> Callable[[Resources, Job], Awaitable[None]]:
+async def fail_with(error: Exception) -> worker.Pipeline:
     async def pipeline(res: Resources, job: Job) -> None:
         raise error
 

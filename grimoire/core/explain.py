@@ -5,6 +5,8 @@ The shapes here are what /api/match, /api/match/log and ``grimoire match`` answe
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from grimoire.core.matching import Match, Spellbook, rank_spells
@@ -50,6 +52,36 @@ class LogError(msgspec.Struct, frozen=True, kw_only=True):
     role: Role = "failure"
     why: str = ""
     line: int = 0
+
+
+EMPTY_SPELLBOOK = (
+    "no spells are loaded, so nothing can match: load the starter spellbook with "
+    "`grimoire spells seed`, or add your own with POST /api/spells or `grimoire spells import FILE`"
+)
+"""Said instead of an empty answer when the spellbook is empty: "no spell fits" would mislead."""
+
+_Notice = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="Present only when the answer needs explaining: the spellbook is empty "
+        "(no spells are loaded, and how to seed it)."
+    ),
+]
+
+
+class MatchResponse(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The spells above the relevance floor, best first (ties by spell id)."""
+
+    matches: list[MatchOut]
+    notice: _Notice = None
+
+
+class LogResponse(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The errors found, root cause first: failures, then their consequences, then warnings
+    and tolerated errors; each with its ``role``, ``why`` and ranked spells."""
+
+    errors: list[LogError]
+    notice: _Notice = None
 
 
 def explain_error(payload: ErrorPayload, book: Spellbook, *, limit: int) -> list[MatchOut]:

@@ -9,7 +9,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grimoire.core.explain import LogError, MatchOut, explain_error, explain_log
+from grimoire.core.explain import (
+    EMPTY_SPELLBOOK,
+    LogResponse,
+    MatchResponse,
+    explain_error,
+    explain_log,
+)
 from grimoire.core.payload import ErrorPayload
 from grimoire.resources import resources
 from grimoire.web.bodies import read_body
@@ -35,41 +41,11 @@ class MatchRequest(msgspec.Struct, frozen=True, kw_only=True):
     limit: _Limit = 5
 
 
-EMPTY_SPELLBOOK = (
-    "no spells are loaded, so nothing can match: load the starter spellbook with "
-    "`grimoire spells seed`, or add your own with POST /api/spells or `grimoire spells import FILE`"
-)
-"""Said instead of an empty answer when the spellbook is empty: "no spell fits" would mislead."""
-
-_Notice = Annotated[
-    str | None,
-    msgspec.Meta(
-        description="Present only when the answer needs explaining: the spellbook is empty "
-        "(no spells are loaded, and how to seed it)."
-    ),
-]
-
-
-class MatchResponse(msgspec.Struct, frozen=True, omit_defaults=True):
-    """The spells above the relevance floor, best first (ties by spell id)."""
-
-    matches: list[MatchOut]
-    notice: _Notice = None
-
-
 class LogRequest(msgspec.Struct, frozen=True):
     """A CI log or a diff to look for errors in."""
 
     text: _Text
     limit: _Limit = 3
-
-
-class LogResponse(msgspec.Struct, frozen=True, omit_defaults=True):
-    """The errors found, root cause first: failures, then their consequences, then warnings
-    and tolerated errors; each with its ``role``, ``why`` and ranked spells."""
-
-    errors: list[LogError]
-    notice: _Notice = None
 
 
 async def match_error(request: Request) -> Response:

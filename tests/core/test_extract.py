@@ -9,12 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grimoire.core.diff import FileChange, Hunk, Line
-from grimoire.core.extract import (
-    CONTEXT_BEFORE,
-    clean_log,
-    extract_errors,
-    extract_log_errors,
-)
+from grimoire.core.extract import CONTEXT_BEFORE, extract_errors, extract_log_errors
+from grimoire.core.joblog import clean_log
 from grimoire.core.matching import SpellRecord, compile_spellbook
 from grimoire.core.payload import ErrorPayload
 from grimoire.spellbook import load_starter_spellbook

@@ -985,7 +985,7 @@ def _command_of(step: Step) -> str:
 
 class _Clock:
     def __init__(self, rng: random.Random) -> None:
-        self.t = 1_764_770_000 + rng.randint(0, 5_000_000)
+        self.t: float = 1_764_770_000 + rng.randint(0, 5_000_000)
         self.rng = rng
 
     def tick(self) -> float:

@@ -31,7 +31,7 @@ async def test_unexpected_exception_is_logged_and_answered_500(
     async with (
         lifespan(app) as asgi,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=asgi, raise_app_exceptions=False),  # type: ignore[arg-type]
+            transport=httpx.ASGITransport(app=asgi, raise_app_exceptions=False),
             base_url="http://grimoire.test",
         ) as client,
     ):
@@ -41,6 +41,7 @@ async def test_unexpected_exception_is_logged_and_answered_500(
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert body["detail"] == "internal server error"
     [record] = [r for r in caplog.records if r.exc_info]
+    assert record.exc_info is not None
     assert "hunter2" in str(record.exc_info[1])
 
 

@@ -79,7 +79,7 @@ async def test_filters_combine_with_paging(api: httpx.AsyncClient) -> None:
 
 
 async def test_bad_search_parameters_are_named(api: httpx.AsyncClient) -> None:
-    params = {"q": "x" * 256, "tag": "a\x00", "limit": 0}
+    params: dict[str, str | int] = {"q": "x" * 256, "tag": "a\x00", "limit": 0}
     response = await api.get("/api/spells", params=params, headers=AUTH)
     assert_error(response, 422, "VALIDATION_ERROR")
     assert error_paths(response) == {"query.q", "query.tag", "query.limit"}

@@ -29,6 +29,7 @@ SPELL: dict[str, Any] = {
 async def served(app_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
     app = create_app(app_settings)
     async with app.router.lifespan_context(app) as state:
+        assert state is not None
         res: Resources = state["resources"]
 
         async def with_state(scope: Any, receive: Any, send: Any) -> None:
@@ -52,7 +53,7 @@ async def test_reads_from_memory_match_the_database(
     served: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     http, res = served
-    variants = [
+    variants: list[dict[str, object]] = [
         {},
         {"tags": " python , imports,,"},
         {"tags": None, "examples": ["No module named 'yaml'"]},
