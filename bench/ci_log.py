@@ -28,7 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grimoire.core.signature import sign  # noqa: E402
+from grimoire.core.webhook_signature import sign  # noqa: E402
 from grimoire.github.actions import DEFAULT_MAX_LOG_BYTES  # noqa: E402
 from tests.fakegithub import FakeGitHub, LogStorage, WorkflowStep  # noqa: E402
 from tests.fixtures import WEBHOOKS  # noqa: E402

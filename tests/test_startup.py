@@ -175,6 +175,7 @@ def test_serve_with_several_worker_processes_answers(tmp_path: Path) -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.5)
+        assert server.stderr is not None
         assert status == 200, server.stderr.read() if server.poll() is not None else "no answer"
     finally:
         os.killpg(server.pid, signal.SIGTERM)

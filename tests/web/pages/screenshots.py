@@ -65,7 +65,7 @@ async def stock(url: str) -> dict[str, int]:
             "Name is not defined",
         )
     )
-    rows = []
+    rows: list[object] = []
     for n, (repo, pr, age) in enumerate(
         [
             ("octo/app", 42, 1),
