@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
+import dataclasses
 import logging
 import os
 import signal
+import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import uvicorn
+from prometheus_client import values as prometheus_values
 
 import grimoire
 from grimoire import migrations, startup
@@ -135,30 +140,75 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "access_log": not args.no_access_log,
         "log_config": None,  # keep our logging setup
     }
-    if args.workers > 1:
-        share_metrics_directory(settings)
-        # Several processes need import strings (the app and its protocol); each process reads
-        # its settings from the environment.
-        options |= process_server_options(settings.limits)
-        uvicorn.run("grimoire.app:app", workers=args.workers, **options)
-    else:
-        from grimoire.app import create_app
+    job_loops = settings.worker_concurrency
+    if args.workers > 1 or job_loops > 0:
+        settings = share_metrics_directory(settings)
+    with worker_process(job_loops):
+        # The HTTP processes run no job loops: the worker process does.
+        settings = dataclasses.replace(settings, worker_concurrency=0)
+        os.environ["WORKER_CONCURRENCY"] = "0"
+        if args.workers > 1:
+            # Several processes need import strings (the app and its protocol); each process
+            # reads its settings from the environment.
+            options |= process_server_options(settings.limits)
+            uvicorn.run("grimoire.app:app", workers=args.workers, **options)
+        else:
+            from grimoire.app import create_app
 
-        options |= server_options(settings.limits)
-        uvicorn.run(create_app(settings, server=True), **options)
+            options |= server_options(settings.limits)
+            uvicorn.run(create_app(settings, server=True), **options)
     return 0
 
 
-def share_metrics_directory(settings: Settings) -> None:
-    """Give the server's processes one fresh metrics directory unless the operator named one.
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@contextlib.contextmanager
+def worker_process(job_loops: int) -> Iterator[None]:
+    """Run ``grimoire worker`` with ``job_loops`` loops beside the server (0: none).
+
+    Analysis is CPU work (diff parsing, matching); in the process that answers webhooks it
+    would hold the GIL against the event loop and put seconds into intake's p99. In its own
+    process it cannot. The child is told to die with this process (``PR_SET_PDEATHSIG``), so a
+    ``kill -9`` of the server leaves no worker behind; its jobs' leases run out and are claimed
+    again.
+    """
+    if job_loops == 0:
+        yield
+        return
+    child = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [sys.executable, "-m", "grimoire", "worker", "--concurrency", str(job_loops)],
+        preexec_fn=_die_with_parent,
+    )
+    try:
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGKILL it when its parent dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def share_metrics_directory(settings: Settings) -> Settings:
+    """Give the service's processes one fresh metrics directory unless the operator named one.
 
     Without it each process would count alone and a scrape would see whichever answered.
-    prometheus-client reads ``PROMETHEUS_MULTIPROC_DIR`` at import, in each child process.
+    prometheus-client reads ``PROMETHEUS_MULTIPROC_DIR`` at import in each child process; this
+    process imported it already, so its value class is chosen again here.
     """
-    if settings.prometheus_multiproc_dir:
-        return
-    directory = tempfile.mkdtemp(prefix="grimoire-metrics-")
+    directory = settings.prometheus_multiproc_dir or tempfile.mkdtemp(prefix="grimoire-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    prometheus_values.ValueClass = prometheus_values.get_value_class()  # type: ignore[no-untyped-call]
+    return dataclasses.replace(settings, prometheus_multiproc_dir=directory)
 
 
 def worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,6 +33,7 @@ Pipeline = Callable[[Resources, Job], Coroutine[Any, Any, None]]
 POLL_SECONDS = 1.0
 OUTAGE_MAX_WAIT = 30.0
 """The longest wait between two claims while the database fails them."""
+CLAIM_TRIES = 3
 DRAIN_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 15 * 60.0
 
@@ -127,10 +128,27 @@ def one_line(exc: BaseException) -> str:
 
 
 async def claim(res: Resources) -> Job | None:
-    """Claim the next due job, if any."""
+    """Claim the next due job, if any.
+
+    On SQLite the queue is scanned in a read transaction and only the chosen job is claimed
+    under the write lock (``deliveries.next_due``); another worker may take it in between, so
+    a few candidates are tried.
+    """
     lease = timedelta(seconds=res.settings.job_lease_seconds)
-    async with res.sessions.begin() as session:
-        return await deliveries.claim_job(session, now=datetime.now(UTC), lease=lease)
+    if res.engine.dialect.name != "sqlite":
+        async with res.sessions.begin() as session:
+            return await deliveries.claim_job(session, now=datetime.now(UTC), lease=lease)
+    for _ in range(CLAIM_TRIES):
+        now = datetime.now(UTC)
+        async with res.readers() as session:
+            candidate = await deliveries.next_due(session, now=now)
+        if candidate is None:
+            return None
+        async with res.sessions.begin() as session:
+            job = await deliveries.claim_job(session, now=now, lease=lease, candidate=candidate)
+        if job is not None:
+            return job
+    return None
 
 
 async def run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:
@@ -153,6 +171,12 @@ async def _run_job(res: Resources, job: Job, pipeline: Pipeline) -> str:
             res, deliveries.fail_job, job, error=f"gave up after {job.attempts - 1} attempts"
         )
         return "failed"
+    async with res.readers() as session:
+        superseded = await deliveries.superseded_by(session, job)
+    if superseded is not None:
+        log.info("job %s skipped: %s", job.id, superseded)
+        await _settle(res, deliveries.skip_job, job, reason=superseded)
+        return "superseded"
     work = asyncio.create_task(pipeline(res, job), name=f"grimoire-job-{job.id}")
     lost = asyncio.Event()
     heartbeat = asyncio.create_task(_heartbeat(res, job, work, lost))

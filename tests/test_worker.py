@@ -58,15 +58,21 @@ def now() -> datetime:
 
 
 async def enqueue(
-    res: Resources, delivery_id: str, *, pr: int = 1, at: datetime | None = None
+    res: Resources,
+    delivery_id: str,
+    *,
+    pr: int = 1,
+    at: datetime | None = None,
+    event: str = "pull_request",
+    head: str | None = None,
 ) -> None:
-    """Queue a pull_request delivery, due at ``at`` (received then too)."""
+    """Queue a delivery (pull_request unless said), due at ``at`` (received then too)."""
     info = DeliveryInfo(
-        event="pull_request",
+        event=event,
         action="synchronize",
         repository=REPO,
         pr_number=pr,
-        head_sha=f"{delivery_id:0>40}"[:40],
+        head_sha=head or f"{delivery_id:0>40}"[:40],
         base_sha="b" * 40,
     )
     async with res.sessions.begin() as session:
@@ -209,8 +215,9 @@ async def test_workers_run_different_pull_requests_together_and_one_pr_in_order(
     res: Resources,
 ) -> None:
     start = now() - timedelta(minutes=1)
+    # Not pull_request deliveries: those of an older head would be skipped as superseded.
     for n, delivery_id in enumerate(["pr1-a", "pr1-b", "pr1-c"]):
-        await enqueue(res, delivery_id, pr=1, at=start + timedelta(seconds=n))
+        await enqueue(res, delivery_id, pr=1, at=start + timedelta(seconds=n), event="workflow_run")
     await enqueue(res, "pr2", pr=2, at=start + timedelta(seconds=10))
     await enqueue(res, "pr3", pr=3, at=start + timedelta(seconds=11))
     in_flight: defaultdict[int, int] = defaultdict(int)
@@ -244,6 +251,44 @@ async def test_workers_run_different_pull_requests_together_and_one_pr_in_order(
     assert dict(most) == {1: 1, 2: 1, 3: 1}
     assert [job for job in order if job.startswith("pr1")] == ["pr1-a", "pr1-b", "pr1-c"]
     assert sorted(order) == ["pr1-a", "pr1-b", "pr1-c", "pr2", "pr3"]
+
+
+async def test_jobs_for_one_head_coalesce_and_an_older_head_is_skipped(res: Resources) -> None:
+    start = now() - timedelta(minutes=1)
+    old, new = "a" * 40, "b" * 40
+    for n in range(3):  # a burst of deliveries for one head
+        await enqueue(res, f"old-{n}", at=start + timedelta(seconds=n), head=old)
+    await enqueue(res, "new-0", at=start + timedelta(seconds=10), head=new)
+    await enqueue(res, "new-1", at=start + timedelta(seconds=11), head=new)
+    ran: list[str] = []
+
+    async def pipeline(res: Resources, job: Job) -> None:
+        ran.append(job.id)
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_workers(res, stop=stop, pipeline=pipeline, concurrency=2))
+    try:
+        await eventually(lambda: _all_settled(res))
+    finally:
+        stop.set()
+        await runner
+    assert ran == ["new-0"]  # one analysis, of the newest head
+    stored = {d: await row(res, d) for d in ("old-0", "old-1", "old-2", "new-0", "new-1")}
+    assert stored["new-0"].status == "done"
+    assert (stored["new-1"].status, stored["new-1"].last_error) == (
+        "skipped",
+        "coalesced into delivery new-0 (same head)",
+    )
+    # old-0 was claimed first and found superseded; it had coalesced old-1 and old-2.
+    assert stored["old-0"].status == "skipped"
+    assert stored["old-0"].last_error == f"superseded by head {new} (delivery new-1)"
+    for coalesced in ("old-1", "old-2"):
+        assert stored[coalesced].status == "skipped"
+        assert stored[coalesced].last_error == "coalesced into delivery old-0 (same head)"
+
+
+async def _all_settled(res: Resources) -> bool:
+    return set((await statuses(res)).values()) <= {"done", "skipped"}
 
 
 async def _all_done(res: Resources) -> bool:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-DeliveryStatus = Literal["queued", "processing", "done", "failed", "ignored"]
+DeliveryStatus = Literal["queued", "processing", "done", "failed", "ignored", "skipped"]
 """A delivery: queued → processing → done | failed (retried with backoff until then);
-ignored for events no source reads."""
+ignored for events no source reads; skipped when another delivery's analysis covers it (the
+same head, coalesced) or a newer push superseded its head (``last_error`` says which)."""
 DELIVERY_STATUSES: Final[tuple[DeliveryStatus, ...]] = get_args(DeliveryStatus)
 
 AnalysisStatus = Literal["processing", "done", "failed"]

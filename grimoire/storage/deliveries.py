@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session, aliased
 
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.errors import Conflict, DeliveryNotFound
-from grimoire.storage.tables import Delivery, without_nul
+from grimoire.storage.tables import Analysis, Delivery, without_nul
 
 QUEUED: Final = "queued"
 PROCESSING: Final = "processing"
 DONE: Final = "done"
 FAILED: Final = "failed"
 IGNORED: Final = "ignored"
+SKIPPED: Final = "skipped"
+# Jobs of these events analyse one (repository, pull request, head): same-head jobs coalesce,
+# and a newer head supersedes an older one.
+_HEAD_EVENTS: Final = frozenset({"pull_request"})
 
 MAX_DELIVERY_ID = 100
 Intake = Literal["queued", "ignored", "duplicate", "requeued"]
@@ -137,8 +141,22 @@ def _dialect(session: Session | AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -> Job | None:
-    """Claim the oldest due job and lease it; ``None`` when nothing is due.
+async def next_due(session: AsyncSession, *, now: datetime) -> str | None:
+    """Return the id of the job ``claim_job`` would claim now, without claiming it.
+
+    On SQLite the worker scans the queue with this in a read transaction, which takes no lock,
+    and then claims that one job by id in a short write: the write lock is never held while a
+    long queue is scanned, so intake's commits do not wait behind it.
+    """
+    query = _due(now).order_by(Delivery.next_attempt_at, Delivery.received_at).limit(1)
+    return await session.scalar(query)
+
+
+async def claim_job(
+    session: AsyncSession, *, now: datetime, lease: timedelta, candidate: str | None = None
+) -> Job | None:
+    """Claim the oldest due job (or ``candidate``, if it is still due) and lease it; ``None``
+    when nothing is due. Queued jobs for the same pull request and head are coalesced into it.
 
     Due: queued and past its ``next_attempt_at``, or processing with an expired lease (its worker
     died). A job is never claimed while another job for the same pull request is in flight, so one
@@ -149,13 +167,16 @@ async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -
     postgres = _dialect(session) == "postgresql"
     if postgres:
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
-    candidate = _due(now).order_by(Delivery.next_attempt_at, Delivery.received_at).limit(1)
+    if candidate is None:
+        chosen = _due(now).order_by(Delivery.next_attempt_at, Delivery.received_at).limit(1)
+    else:  # found by next_due: check again that it is due, by its primary key
+        chosen = _due(now).where(Delivery.id == candidate)
     if postgres:
-        candidate = candidate.with_for_update(skip_locked=True, of=Delivery)
+        chosen = chosen.with_for_update(skip_locked=True, of=Delivery)
     claimed = await session.execute(
         update(Delivery)
         # correlate(None): the subquery scans the table itself, not the row being updated.
-        .where(Delivery.id == candidate.correlate(None).scalar_subquery())
+        .where(Delivery.id == chosen.correlate(None).scalar_subquery())
         .values(
             status=PROCESSING,
             attempts=Delivery.attempts + 1,
@@ -165,7 +186,83 @@ async def claim_job(session: AsyncSession, *, now: datetime, lease: timedelta) -
         .returning(*_JOB_COLUMNS)
     )
     row = claimed.first()
-    return None if row is None else Job(**row._mapping)
+    if row is None:
+        return None
+    job = Job(**row._mapping)
+    await _coalesce(session, job, now=now)
+    return job
+
+
+async def _coalesce(session: AsyncSession, job: Job, *, now: datetime) -> None:
+    """Skip the queued jobs for the same pull request and head: this job's analysis and report
+    cover them (a burst of deliveries for one head is analysed and reported once)."""
+    if job.event not in _HEAD_EVENTS or job.head_sha is None:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status == QUEUED,
+            Delivery.repository == job.repository,
+            Delivery.pr_number == job.pr_number,
+            Delivery.event == job.event,
+            Delivery.head_sha == job.head_sha,
+            Delivery.id != job.id,
+        )
+        .values(
+            status=SKIPPED,
+            last_error=f"coalesced into delivery {job.id} (same head)",
+            processed_at=now,
+            updated_at=now,
+        )
+    )
+
+
+async def superseded_by(session: AsyncSession, job: Job) -> str | None:
+    """Return why ``job`` need not run: a newer delivery for its pull request has another head.
+
+    Newer is received later; a head that was pushed over needs no analysis and no report. A head
+    that was analysed already runs again: its report is then marked stale by the reporting.
+    """
+    if job.event not in _HEAD_EVENTS or job.head_sha is None:
+        return None
+    analysed = await session.scalar(
+        select(Analysis.id)
+        .where(
+            Analysis.repository == job.repository,
+            Analysis.pr_number == job.pr_number,
+            Analysis.head_sha == job.head_sha,
+        )
+        .limit(1)
+    )
+    if analysed is not None:
+        return None
+    newer = await session.execute(
+        select(Delivery.id, Delivery.head_sha)
+        .where(
+            Delivery.repository == job.repository,
+            Delivery.pr_number == job.pr_number,
+            Delivery.event == job.event,
+            Delivery.received_at > job.received_at,
+            Delivery.head_sha.is_not(None),
+            Delivery.head_sha != job.head_sha,
+            Delivery.status != IGNORED,
+        )
+        .order_by(Delivery.received_at.desc())
+        .limit(1)
+    )
+    row = newer.first()
+    if row is None:
+        return None
+    return f"superseded by head {row.head_sha} (delivery {row.id})"
+
+
+async def skip_job(
+    session: AsyncSession, job_id: str, *, now: datetime, reason: str, claim: int | None = None
+) -> None:
+    """Mark a job skipped, with the reason (only if ``claim``, when given, still holds it)."""
+    await _settle(
+        session, job_id, status=SKIPPED, now=now, claim=claim, processed_at=now, last_error=reason
+    )
 
 
 async def extend_lease(session: AsyncSession, job_id: str, *, claim: int, until: datetime) -> bool:

@@ -52,11 +52,11 @@ async def test_requests_are_counted_by_route_and_status(client: httpx.AsyncClien
 
     total = "grimoire_http_requests_total"
     assert delta(total, route="/api/spells", method="GET", status="200") == 3
-    assert delta(total, route="/api/spells/{spell_id:int}", method="GET", status="404") == 2
+    assert delta(total, route="/api/spells/{spell_id:id}", method="GET", status="404") == 2
     assert delta(total, route="unmatched", method="GET", status="404") == 1
     latency = "grimoire_http_request_duration_seconds_count"
     assert delta(latency, route="/api/spells", method="GET") == 3
-    assert delta(latency, route="/api/spells/{spell_id:int}", method="GET") == 2
+    assert delta(latency, route="/api/spells/{spell_id:id}", method="GET") == 2
     # The scrape before this one is counted too (its count is taken before it answers).
     assert delta(total, route="/metrics", method="GET", status="200") == 1
 
