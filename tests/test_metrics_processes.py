@@ -1,10 +1,6 @@
-"""/metrics under several processes: ``grimoire serve`` and a separate ``grimoire worker`` share
-PROMETHEUS_MULTIPROC_DIR, and every scrape shows the sum of all of them.
-
-``--workers 2`` is what this test ran with when it landed; since the server's guarded h11
-protocol became a class made at run time, uvicorn cannot pickle it for its worker processes
-(``grimoire serve --workers N`` fails at start), so this runs one server process until that is
-fixed."""
+"""/metrics under several processes: ``grimoire serve --workers 2`` and a separate ``grimoire
+worker`` share PROMETHEUS_MULTIPROC_DIR, and every scrape, whichever process answers it, shows the
+sum of all of them."""
 
 from __future__ import annotations
 
@@ -48,7 +44,7 @@ async def test_metrics_sum_every_process(database_url: str, tmp_path: Path) -> N
             "PROMETHEUS_MULTIPROC_DIR": str(shared),
             "WORKER_CONCURRENCY": "0",
         }
-        service = Service(env, tmp_path, args=("--workers", "1", "--no-access-log"))
+        service = Service(env, tmp_path, args=("--workers", "2", "--no-access-log"))
         await service.start()
         worker = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "grimoire", "worker", "--concurrency", "2", env=env, cwd=tmp_path
