@@ -107,7 +107,9 @@ async def enqueue_all(sessions: async_sessionmaker[AsyncSession]) -> None:
                     head_sha=head_sha(pr, n),
                     base_sha="b" * 40,
                 )
-                at = start + timedelta(milliseconds=pr * PER_PULL + n)
+                # One moment per PR: a head received later would supersede the earlier ones
+                # (skipped unrun), and this test wants every job of a PR to run, one at a time.
+                at = start + timedelta(milliseconds=pr * PER_PULL)
                 await record_delivery(
                     session, f"pair-{pr}-{n}", info, payload=b"{}", status="queued", now=at
                 )
