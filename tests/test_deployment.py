@@ -63,3 +63,19 @@ def test_the_architecture_is_documented_inside_the_repository() -> None:
     for path in named:
         assert ROOT.joinpath(path).is_file(), path
     assert "../" not in readme and "../" not in architecture
+
+
+def test_compose_runs_app_worker_and_postgres_with_health_checks() -> None:
+    services = yaml.safe_load(ROOT.joinpath("docker-compose.yml").read_text())["services"]
+    assert set(services) == {"db", "app", "worker"}
+    app, worker = services["app"], services["worker"]
+    assert app["environment"]["WORKER_CONCURRENCY"] == "0"  # jobs run in the worker service
+    assert "/health/ready" in " ".join(app["healthcheck"]["test"])
+    assert worker["depends_on"]["app"]["condition"] == "service_healthy"  # schema upgraded
+    assert worker["command"][:2] == ["grimoire", "worker"]
+    port = worker["command"][worker["command"].index("--metrics-port") + 1]
+    assert port in worker["expose"]
+    assert f"127.0.0.1:{port}/metrics" in " ".join(worker["healthcheck"]["test"])
+    workflow = yaml.safe_load(ROOT.joinpath(".github", "workflows", "ci.yml").read_text())
+    steps = " ".join(step.get("run", "") for step in workflow["jobs"]["image"]["steps"])
+    assert "docker build" in steps
