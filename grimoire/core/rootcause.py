@@ -52,10 +52,13 @@ from grimoire.core.payload import ErrorPayload
 Role = Literal["failure", "consequence", "warning"]
 ROLES: tuple[Role, ...] = ("failure", "consequence", "warning")
 MAX_FINDINGS = 50
+MAX_CAUSES = 16
+"""Errors examined as possible causes of later ones (rule 4), the first in the log: each is
+checked against every later error, so the bound keeps the pass linear in the log's errors."""
 
 _WARNING = re.compile(
     r"\s*(?:WARNING|WARN|Warning|warning)\b|\s*npm (?:WARN|warn)\b|\s*\[WARNING\]"
-    r"|.*\b\w*Warning: |\S+:\d+:(?:\d+:)? warning: |\s*DEPRECATION: "
+    r"|\S+:\d+:(?:\d+:)? warning: |\s*DEPRECATION: "
 )
 _WRAPPER = re.compile(
     r"(?:\[.*\] Error \d+$|.*\bELIFECYCLE\b|Lifecycle script|command failed|errno \d+$"
@@ -115,7 +118,7 @@ def read_log(text: str, book: Spellbook) -> list[Finding]:
     items = [_item(located, job.lines) for located in found]
     _assign(items, job, _install_successes(job))
     ordered = sorted(items, key=lambda item: (ROLES.index(item.role), item.order, item.at.anchor))
-    return _merged(ordered)[:MAX_FINDINGS]
+    return _merged(ordered)
 
 
 def _with_conflict_markers(found: list[Located], lines: Sequence[str]) -> list[Located]:
@@ -149,7 +152,7 @@ def _item(found: Located, lines: Sequence[str]) -> _Item:
     payload, line = found.payload, lines[found.anchor]
     if payload.error_type == "ProcessExit":
         kind: Literal["error", "warning", "wrapper", "exit"] = "exit"
-    elif payload.error_type.endswith("Warning") or _WARNING.match(line):
+    elif payload.error_type.endswith("Warning") or "Warning: " in line or _WARNING.match(line):
         kind = "warning"
     elif _WRAPPER.match(payload.message) and not _INSTALL_FAILED.search(payload.message):
         kind = "wrapper"
@@ -252,9 +255,16 @@ def _chain_root(errors: list[_Item], last: _Item) -> list[_Item]:
 
 def _apply_causes(items: list[_Item], job: JobLog, end: int, successes: list[int]) -> None:
     """Rule 4: an earlier error that causes later ones is the root cause; they follow from it."""
-    for index, cause in enumerate(items):
-        if cause.kind != "error" or cause.at.anchor > end:
-            continue
+    candidates = [
+        index
+        for index, item in enumerate(items)
+        if item.kind == "error" and item.at.anchor < end and _cause_kind(item) is not None
+    ]
+    failure_before = _failures_before(items)
+    for index in candidates[:MAX_CAUSES]:
+        cause = items[index]
+        if failure_before[index]:
+            continue  # the job had already failed: a later cause does not explain it
         effects = [
             item
             for item in items[index + 1 :]
@@ -262,30 +272,51 @@ def _apply_causes(items: list[_Item], job: JobLog, end: int, successes: list[int
             and item.at.anchor < end
             and _causes(cause, item, job, successes)
         ]
-        if not effects or any(item.role == "failure" for item in items[:index]):
-            continue
         if not any(item.role == "failure" for item in effects):
             continue
         cause.role, cause.order = "failure", -1
         cause.why = f"root cause: {len(effects)} later error(s) follow from it"
         for item in effects:
             item.role, item.why = "consequence", f"follows from {_cite(cause)}"
+        failure_before = _failures_before(items)
+
+
+def _failures_before(items: list[_Item]) -> list[bool]:
+    """Tell, for each item, whether an earlier item is a failure."""
+    seen, flags = False, []
+    for item in items:
+        flags.append(seen)
+        seen = seen or item.role == "failure"
+    return flags
+
+
+def _cause_kind(item: _Item) -> str | None:
+    """Name the cause rule an error can start (``crlf``, ``install``, ``conflict``), if any."""
+    payload = item.at.payload
+    text = "\n".join((payload.message, payload.stack_trace))
+    if _CRLF.search(text):
+        return "crlf"
+    if payload.error_type == "PipError" or _INSTALL_FAILED.search(text):
+        return "install"
+    if _CONFLICT.search(text):
+        return "conflict"
+    return None
 
 
 def _causes(cause: _Item, effect: _Item, job: JobLog, successes: list[int]) -> bool:
-    payload = cause.at.payload
-    text = "\n".join((payload.message, payload.stack_trace))
+    kind = _cause_kind(cause)
     effect_text = f"{effect.at.payload.error_type}: {effect.at.payload.message}"
-    if _CRLF.search(text):
-        return job.command_of(cause.at.anchor) == job.command_of(effect.at.anchor)
-    if payload.error_type == "PipError" or _INSTALL_FAILED.search(text):
+    same_command = job.command_of(cause.at.anchor) == job.command_of(effect.at.anchor)
+    if kind == "crlf":
+        return same_command
+    if kind == "install":
         if _INSTALL_FAILED.search(effect_text):  # the installer's next line about it
-            return job.command_of(cause.at.anchor) == job.command_of(effect.at.anchor)
+            return same_command
         retried = bisect_right(successes, cause.at.anchor) < bisect_right(
             successes, effect.at.anchor
         )  # an install that worked on retry caused nothing
         return not retried and _IMPORT_ERROR.search(effect_text) is not None
-    if _CONFLICT.search(text) and not _CONFLICT.search(effect_text):
+    if kind == "conflict" and not _CONFLICT.search(effect_text):
         return _SYNTAX_ERROR.search(effect_text) is not None
     return False
 
@@ -302,6 +333,8 @@ def _merged(ordered: list[_Item]) -> list[Finding]:
             if len(payload.stack_trace) > len(kept.payload.stack_trace):
                 findings[seen[key]] = msgspec.structs.replace(kept, payload=payload)
             continue
+        if len(findings) == MAX_FINDINGS:
+            continue  # what is left only merges into the findings kept
         seen[key] = len(findings)
         why = item.why or "a warning: it did not fail the build"
         findings.append(Finding(payload=payload, role=item.role, why=why, line=item.at.anchor + 1))

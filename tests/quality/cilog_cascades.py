@@ -27,7 +27,7 @@ def cascades() -> list[Case]:
         ),
         Case(
             "py_conflict_markers",
-            "Merge conflict markers committed",
+            "Conflict markers left in a source file",
             Step(
                 "py_conflict_markers",
                 {
@@ -41,7 +41,7 @@ def cascades() -> list[Case]:
         ),
         Case(
             "pytest_conflict_markers",
-            "Merge conflict markers committed",
+            "Conflict markers left in a source file",
             Step(
                 "pytest_conflict_markers",
                 {
@@ -54,7 +54,7 @@ def cascades() -> list[Case]:
         ),
         Case(
             "js_conflict_markers",
-            "Merge conflict markers committed",
+            "Conflict markers left in a source file",
             Step(
                 "js_conflict_markers",
                 {
@@ -69,7 +69,7 @@ def cascades() -> list[Case]:
         ),
         Case(
             "c_conflict_markers",
-            "Merge conflict markers committed",
+            "Conflict markers left in a source file",
             Step(
                 "c_conflict_markers",
                 {
