@@ -25,6 +25,7 @@ The tree::
     ├── UnusableJob                   a queued delivery lacks what its source needs (final)
     ├── ServiceUnavailable            (503)
     │   ├── WebhookNotConfigured      no webhook secret is set
+    │   ├── ServerBusy                every body slot is taken: retry shortly
     │   └── DatabaseUnavailable
     └── GitHubError                   the GitHub REST API failed us
         ├── GitHubUnavailable         transient: connection, timeout, 5xx (retry later)
@@ -180,6 +181,12 @@ class WebhookNotConfigured(ServiceUnavailable):
             "no webhook secret is configured: set GITHUB_WEBHOOK_SECRET (in the environment or "
             ".env) to the secret of the GitHub webhook, then restart"
         )
+
+
+class ServerBusy(ServiceUnavailable):
+    """Every body slot is taken (HTTP_BODY_SLOTS): expected under load, so not logged."""
+
+    error_code = "SERVER_BUSY"
 
 
 class DatabaseUnavailable(ServiceUnavailable):

@@ -10,6 +10,8 @@ starved the service); ``GuardedH11Protocol`` adds both:
 
 - a header timeout: a connection whose request head is not complete ``header_timeout`` seconds
   after it opened (or after the first byte of its next request) is answered 408 and closed;
+- a drain deadline: a body answered before it was all read (408, 413, 503) may keep coming for
+  ``body_timeout`` seconds, then the connection is closed;
 - a connection cap: past ``max_connections``, the connection that has waited longest without
   sending a full request head (or idled longest between requests) is closed to make room, so
   half-open connections cannot lock out real clients; when none is waiting the new one gets 503.
@@ -132,6 +134,18 @@ class GuardedH11Protocol(H11Protocol):
         self._head_arrived()
         if self.transport is not None:  # None: refused in connection_made
             super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            # Answered before the whole body came (408, 413, 503, 401): uvicorn reads and drops
+            # the rest, so that the client can read the answer, but a client dribbling it would
+            # hold the connection forever; it gets ``body_timeout`` seconds to finish.
+            self.loop.call_later(self.limits.body_timeout, self._drain_timeout)
+
+    def _drain_timeout(self) -> None:
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
         status = getattr(self.conn, "refused_status", 400)

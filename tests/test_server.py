@@ -177,10 +177,36 @@ async def test_bodies_beyond_the_slots_wait_then_get_503(app_settings: Settings)
     async with running(app_settings) as netloc:
         holders = [asyncio.create_task(exchange(netloc, stalled)) for _ in range(LIMITS.body_slots)]
         await asyncio.sleep(0.15)
-        Answer(await exchange(netloc, complete)).assert_error(503, "SERVICE_UNAVAILABLE")
+        Answer(await exchange(netloc, complete)).assert_error(503, "SERVER_BUSY")
         for answer in await asyncio.gather(*holders):
             Answer(answer).assert_error(408, "REQUEST_TIMEOUT")
         assert Answer(await exchange(netloc, complete)).status == 200  # the slots are free again
+
+
+async def test_a_refused_body_closes_the_connection(app_settings: Settings) -> None:
+    """A client that keeps dribbling its body after the 408 no longer holds the connection."""
+    head = b"POST /api/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    async with running(app_settings) as netloc:
+        host, port = netloc.split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(head + b"Content-Length: 1000\r\n\r\n")
+        answer = asyncio.create_task(reader.read())  # until EOF: the server closes
+        with contextlib.suppress(ConnectionError):
+            for _ in range(60):
+                if answer.done():
+                    break
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.1)
+        assert answer.done(), "the connection is still open after 6 s of dribbling"
+        try:
+            async with asyncio.timeout(2):
+                raw = await answer
+        except ConnectionResetError:
+            raw = b""  # closed while a byte was on its way: closed all the same
+        writer.close()
+    if raw:  # read to EOF while the client was still sending: the server closed it
+        Answer(raw).assert_error(408, "REQUEST_TIMEOUT")
 
 
 async def test_a_client_leaving_mid_body_logs_one_line_no_traceback(
@@ -198,3 +224,16 @@ async def test_a_client_leaving_mid_body_logs_one_line_no_traceback(
     errors: list[Any] = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert errors == []
     assert any("left before sending its whole body" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_unsigned_webhook_body_is_refused_before_it_is_read(
+    app_settings: Settings,
+) -> None:
+    head = (
+        b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"X-GitHub-Event: push\r\nX-GitHub-Delivery: unsigned-1\r\n"
+    )
+    request = head + b"Content-Length: %d\r\n\r\n" % (25 * 1024 * 1024) + b"{" * 1024
+    async with running(app_settings) as netloc:
+        # Only 1 KiB of the 25 MiB is ever sent: the answer cannot wait for the rest.
+        Answer(await exchange(netloc, request, wait=3)).assert_error(401, "INVALID_SIGNATURE")

@@ -24,7 +24,7 @@ from grimoire.errors import (
     HeadersTooLarge,
     RequestLineTooLong,
     RequestTimeout,
-    ServiceUnavailable,
+    ServerBusy,
 )
 from grimoire.limits import ServerLimits
 from grimoire.web.responses import error_response, status_for
@@ -138,7 +138,7 @@ class _BodyReader:
                 await self._slots.acquire()
         except TimeoutError:
             self._done = True
-            raise ServiceUnavailable(
+            raise ServerBusy(
                 f"{self._limits.body_slots} request bodies are being read already; "
                 "retry in a few seconds"
             ) from None

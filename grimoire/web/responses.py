@@ -95,7 +95,7 @@ async def handle_grimoire_error(request: Request, exc: Exception) -> Response:
     """Render one of our own errors."""
     assert isinstance(exc, errors.GrimoireError)
     status = status_for(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, errors.ServerBusy):  # busy: load, not a fault
         log.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
     field_errors = exc.errors if isinstance(exc, errors.ValidationFailed) else None
     headers: dict[str, str] | None = None
