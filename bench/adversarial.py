@@ -10,7 +10,7 @@ memory every 50 ms from /proc, and runs each attack in turn, every one bounded i
 - JSON nested 1,000 deep to /api/match, /api/spells and (signed) /webhook;
 - a 64 MiB header, streamed until the server closes the connection;
 - 20 bodies sent one byte a second; 8 bodies of 25 MiB stalled one byte short;
-- 50 concurrent unsigned 25 MiB webhook bodies;
+- 50 concurrent unsigned 25 MiB webhook bodies, then 50 with a forged signature;
 - 2,000 half-open connections (a partial request line each), held open.
 
 The body and header timeouts are set to 5 s for the run (the defaults are 30 s and 10 s) so it
@@ -173,6 +173,7 @@ async def slow_bodies() -> str:
 
 async def stalled_bodies() -> str:
     head = b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"X-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\n"  # read, then judged
     size = 25 * MIB
     body = [b" " * MIB] * 24 + [b" " * (MIB - 1)]
     request = [head + f"Content-Length: {size}\r\n\r\n".encode(), *body]
@@ -180,8 +181,10 @@ async def stalled_bodies() -> str:
     return summarize(answers)
 
 
-async def concurrent_unsigned() -> str:
+async def concurrent_unsigned(forged: bool = False) -> str:
     head = b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    if forged:
+        head += b"X-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\n"
     body = [b" " * MIB] * 25
     request = [head + f"Content-Length: {25 * MIB}\r\nConnection: close\r\n\r\n".encode(), *body]
     answers = await asyncio.gather(*(raw(request, wait=60) for _ in range(50)))
@@ -218,6 +221,10 @@ ATTACKS: list[tuple[str, Callable[[], Awaitable[str]]]] = [
     ("20 bodies at one byte a second", slow_bodies),
     ("8 bodies of 25 MiB stalled one byte short", stalled_bodies),
     ("50 concurrent unsigned 25 MiB webhook bodies", concurrent_unsigned),
+    (
+        "50 concurrent 25 MiB webhook bodies with a forged signature",
+        lambda: concurrent_unsigned(forged=True),
+    ),
     ("2,000 half-open connections", half_open),
 ]
 
