@@ -459,3 +459,43 @@ async def test_a_rate_limit_on_the_jobs_waits_in_the_queue_then_reads(database_u
     assert [call.status for call in jobs_calls] == [403, 200]
     retried_at = wall + timedelta(seconds=jobs_calls[1].started - clock)
     assert retried_at >= reset  # waited for the reset, in the queue
+
+
+MISSING_TOOL = {
+    "title": "A tool the step calls is not installed on the runner",
+    "description": "The shell cannot find a command the script runs.",
+    "error_type": "CommandNotFound",
+    "error_pattern": r"command not found",
+    "solution_code": "Install it in an earlier step (apt-get install -y TOOL), or fix its name.",
+    "tags": "shell,ci",
+}
+
+
+def missing_command_output() -> list[str]:
+    """Run a shell step that calls a tool nobody installed; return what it printed."""
+    done = subprocess.run(
+        ["bash", "-c", "set -e; echo building; grimoire-no-such-tool --version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 127
+    return [*done.stdout.splitlines(), *done.stderr.splitlines()]
+
+
+async def test_a_shell_steps_missing_command_from_a_real_run(database_url: str) -> None:
+    log = actions_log(missing_command_output()).replace(b"exit code 1.", b"exit code 127.")
+    async with ci_stage(database_url) as (s, _):
+        spell_id = await s.add_spell(MISSING_TOOL)
+        s.fake.add_pull(REPO, 15, head_sha=sha(15))
+        run = s.fake.add_run(REPO, RUN, head_sha=sha(15))
+        s.fake.add_job(run, "build", log=log, steps=STEPS)
+        delivery, _ = await deliver(s, "workflow_run", workflow_run(sha(15), pulls=[15]))
+        await s.settled(delivery)
+        [comment] = s.fake.comments_on(REPO, 15)
+        [analysis] = await ci_analyses(s, pr=15)
+    [job] = analysis["jobs"]
+    assert "grimoire-no-such-tool: command not found" in job["root_cause"]
+    assert job["spells"][0]["spell_id"] == spell_id
+    assert f"(spell #{spell_id}" in comment.body
+    assert "apt-get install -y TOOL" in comment.body
