@@ -682,6 +682,10 @@ def main() -> None:
             print(f"skip {name}: {tool} is not installed")
             continue
         output = run_case(files, command, ROOT / name)
+        # The recording must not name this machine's virtual environment.
+        venv = str(Path(VENV_PY).parent.parent)
+        command, output = command.replace(VENV_PY, "python"), output.replace(VENV_PY, "python")
+        output = output.replace(venv, "/venv")
         cases.append({"name": name, "expected": expected, "command": command, "output": output})
         print(f"{name}: {len(output)} chars")
     OUT.write_text(json.dumps(cases, indent=1, ensure_ascii=False) + "\n")
