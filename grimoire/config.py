@@ -81,6 +81,10 @@ class Settings:
     # Set: metrics of every process sharing this directory are summed (prometheus-client reads
     # the variable itself too, at import, to decide where values are written).
     prometheus_multiproc_dir: str | None = None
+    # GitHub HTTP timeouts in seconds: to connect, and for each read of a response (a big diff
+    # takes a while); writes and waiting for a pooled connection are bounded by these too.
+    github_connect_timeout: int = 5
+    github_read_timeout: int = 30
     # Seconds between two writes to one installation (GitHub asks for at least one); tests set 0.
     github_write_spacing: float = 1.0
     limits: ServerLimits = field(default_factory=ServerLimits)
@@ -155,6 +159,8 @@ class Settings:
             github_api_url=(read.text("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
             github_app_id=read.number("GITHUB_APP_ID", None, minimum=1),
             github_app_private_key=_private_key(read),
+            github_connect_timeout=read.number("GITHUB_CONNECT_TIMEOUT_SECONDS", 5, minimum=1),
+            github_read_timeout=read.number("GITHUB_READ_TIMEOUT_SECONDS", 30, minimum=1),
             api_token=read.text("API_TOKEN"),
             api_public_reads=read.names("API_PUBLIC_READS", API_GROUPS),
             client_api_token=read.text("GRIMOIRE_API_TOKEN"),

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -73,7 +74,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = create_engine(settings.database_url, command_timeout=SERVICE_COMMAND_TIMEOUT)
     sessions = create_sessions(engine)
     metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
-    http = create_http_client(base_url=settings.github_api_url, on_response=metrics.observe_github)
+    http = create_http_client(
+        base_url=settings.github_api_url,
+        on_response=metrics.observe_github,
+        timeout=github_timeout(settings),
+    )
     file_engine = sqlite_file_engine(settings.database_url)
     intake = IntakeWriter(sessions, file_engine=file_engine)
     try:
@@ -128,3 +133,9 @@ async def _check_schema(engine: AsyncEngine) -> None:
         raise
     except Exception as exc:  # unreachable database: serve anyway, /health/ready says 503
         log.warning("could not check the database schema at startup: %s", exc)
+
+
+def github_timeout(settings: Settings) -> httpx.Timeout:
+    """Return the GitHub HTTP timeouts GITHUB_CONNECT/READ_TIMEOUT_SECONDS ask for."""
+    connect, read = float(settings.github_connect_timeout), float(settings.github_read_timeout)
+    return httpx.Timeout(connect=connect, read=read, write=min(read, 10.0), pool=connect * 2)
