@@ -24,6 +24,7 @@ from prometheus_client import values as prometheus_values
 
 import grimoire
 from grimoire import migrations, startup
+from grimoire.cli_ops import add_ops_commands
 from grimoire.cli_spells import add_match_command, add_spells_commands
 from grimoire.config import Settings
 from grimoire.errors import ConfigError
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_spells_commands(commands)
     add_match_command(commands)
+    add_ops_commands(commands)
 
     db_cmd = commands.add_parser(
         "db", help="show or change the database schema version (serve upgrades by itself)"
