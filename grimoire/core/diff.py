@@ -299,8 +299,10 @@ def _merge_type_changes(files: list[FileChange]) -> list[FileChange]:
                 binary=previous.binary or change.binary,
                 old_mode=previous.old_mode,
                 new_mode=change.new_mode,
-                additions=change.additions,
-                deletions=previous.deletions,
+                # Summed, not taken one from each side: a malformed "creation" may carry
+                # removed lines too, and the counts must still equal the hunks' lines.
+                additions=previous.additions + change.additions,
+                deletions=previous.deletions + change.deletions,
                 hunks=previous.hunks + change.hunks,
             )
         else:

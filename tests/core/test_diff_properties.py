@@ -357,3 +357,13 @@ def test_file_patches_never_raise(entries: list[FilePatch]) -> None:
     # Without a patch the counts are GitHub's, with no lines behind them.
     with_patch = [c for c, e in zip(parsed.files, entries, strict=True) if e.patch is not None]
     assert_invariants(ParsedDiff(files=tuple(with_patch)))
+
+
+def test_a_type_change_counts_every_line_of_both_halves() -> None:
+    # Found by test_mutated_diffs_never_raise: a mangled creation half that removes a line.
+    data = (
+        b"diff --git a/link b/link\ndeleted file mode 100644\nindex 1234567..89abcde\n"
+        b"--- a/link\n+++ /dev/null\n@@ -1 +0,0 @@\n-t\n"
+        b"diff --git a/link b/link\nnew file mode +++ /dev/null\n@@ -1 +0,0 @@\n-t\n"
+    )
+    assert_invariants(parse_diff(data))
