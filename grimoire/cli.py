@@ -228,8 +228,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        await startup.check_database(settings)  # before anything logs about it
         async with open_resources(settings) as res:
-            await check_reachable(res.engine)
             if args.metrics_port is not None:
                 start_http_server(args.metrics_port, registry=res.metrics.exposed())
             tune_gc()

@@ -9,6 +9,15 @@ from grimoire.storage.db import check_reachable, create_engine, create_readers, 
 from grimoire.storage.spells import count_spells
 
 
+async def check_database(settings: Settings) -> None:
+    """Raise ``ConfigError`` (one line naming DATABASE_URL) unless the database can be used."""
+    engine = create_engine(settings.database_url)
+    try:
+        await check_reachable(engine)
+    finally:
+        await engine.dispose()
+
+
 async def prepare_database(settings: Settings) -> int:
     """Check that the database answers, upgrade its schema, and return how many spells it holds."""
     engine = create_engine(settings.database_url)

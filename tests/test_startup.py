@@ -206,3 +206,10 @@ def test_http_and_retry_chatter_waits_for_debug() -> None:
         root.setLevel(saved[0])
         for name, level in saved[1].items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_the_worker_with_the_database_down_is_one_line(tmp_path: Path) -> None:
+    result = run("worker", cwd=tmp_path, env={"DATABASE_URL": DOWN_DATABASE})
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("grimoire: DATABASE_URL=postgresql+asyncpg://grimoire:***@127.0.0.1:9/")
