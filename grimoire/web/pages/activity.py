@@ -35,6 +35,7 @@ def _filter(request: Request, name: str) -> str | None:
 
 @page("deliveries")
 async def delivery_list(request: Request) -> Response:
+    """Show the deliveries, newest first, filtered by status and repository."""
     status = _filter(request, "status")
     if status not in (None, *DELIVERY_STATUSES):
         status = None
@@ -67,6 +68,7 @@ async def delivery_list(request: Request) -> Response:
 
 @page("deliveries")
 async def delivery_retry(request: Request) -> Response:
+    """Queue a delivery to run again (signed in), then show the list."""
     require_write(request)
     await read_form(request)
     res = resources(request)
@@ -82,6 +84,7 @@ async def delivery_retry(request: Request) -> Response:
 
 @page("analyses")
 async def analysis_list(request: Request) -> Response:
+    """Show the analyses, newest first, filtered by repository and pull request."""
     repository = _filter(request, "repository")
     pr = request.query_params.get("pr", "")
     pr_number = int(pr) if pr.isdigit() and 0 < int(pr) < 2**31 else None
@@ -111,6 +114,7 @@ async def analysis_list(request: Request) -> Response:
 
 @page("analyses")
 async def analysis_view(request: Request) -> Response:
+    """Show one analysis: its findings linked to their lines, votes, the head's CI failures."""
     res = resources(request)
     async with res.readers() as session:
         analysis = await analysis_storage.get_analysis(session, request.path_params["analysis_id"])

@@ -25,6 +25,7 @@ def feedback_path(analysis_id: int, rank: int) -> str:
 
 @page(None)
 async def feedback_form(request: Request) -> Response:
+    """Ask whether a finding's spell was helpful or wrong."""
     analysis_id, rank = request.path_params["analysis_id"], request.path_params["rank"]
     async with resources(request).readers() as session:
         finding = await storage.get_finding(session, analysis_id, rank)
@@ -43,6 +44,7 @@ async def feedback_form(request: Request) -> Response:
 
 @page(None)
 async def feedback_vote(request: Request) -> Response:
+    """Count a reader's verdict, then thank them."""
     form = await read_form(request)
     verdict = form.get("verdict")
     if verdict not in storage.VERDICTS:

@@ -20,6 +20,7 @@ RECENT = 5
 
 @page("stats")
 async def stats_page(request: Request) -> Response:
+    """Show the spellbook's statistics."""
     async with resources(request).readers() as session:
         found = await stats.statistics(session, now=datetime.now(UTC))
         votes = await feedback.votes_by_spell(session)

@@ -19,6 +19,7 @@ def local_path(target: str | None) -> str:
 
 @page(None)
 async def sign_in_form(request: Request) -> Response:
+    """Show the sign-in form."""
     return render(
         request,
         "signin.html",
@@ -28,6 +29,7 @@ async def sign_in_form(request: Request) -> Response:
 
 @page(None)
 async def sign_in(request: Request) -> Response:
+    """Sign in with the API token, then go where the visitor was headed."""
     form = await read_form(request)
     target = local_path(form.get("next"))
     if not access.token_matches(resources(request).settings, form.get("token", "")):
@@ -40,6 +42,7 @@ async def sign_in(request: Request) -> Response:
 
 @page(None)
 async def sign_out(request: Request) -> Response:
+    """Sign out."""
     await read_form(request)
     response = redirect("/")
     access.clear_session(response)

@@ -78,6 +78,7 @@ def search_of(request: Request) -> SpellSearch:
 
 @page("spells")
 async def spell_list(request: Request) -> Response:
+    """Show one page of the spellbook, searched, with each spell's hits."""
     search = search_of(request)
     number = page_number(request)
     async with resources(request).readers() as session:
@@ -103,6 +104,7 @@ async def spell_list(request: Request) -> Response:
 
 @page("spells")
 async def spell_view(request: Request) -> Response:
+    """Show a spell with its hits, votes and the try-it form."""
     spell_id = request.path_params["spell_id"]
     spell, facts = await spell_facts(request, spell_id)
     return render(request, "spell.html", spell_context(spell, facts, text="", trial=None))
@@ -110,6 +112,7 @@ async def spell_view(request: Request) -> Response:
 
 @page("spells")
 async def spell_try(request: Request) -> Response:
+    """Show a spell with what it finds in the pasted text."""
     form = await read_form(request)
     spell_id = request.path_params["spell_id"]
     spell, facts = await spell_facts(request, spell_id)
@@ -137,6 +140,7 @@ def spell_context(
 
 @page("spells")
 async def spell_edit_form(request: Request) -> Response:
+    """Show the form to edit a spell (signed in)."""
     require_write(request)
     async with resources(request).readers() as session:
         spell = await storage.get_spell(session, request.path_params["spell_id"])
@@ -145,6 +149,7 @@ async def spell_edit_form(request: Request) -> Response:
 
 @page("spells")
 async def spell_new_form(request: Request) -> Response:
+    """Show the form for a new spell (signed in)."""
     require_write(request)
     # The statistics page links here with an unexplained error to start from.
     start = {
@@ -156,6 +161,7 @@ async def spell_new_form(request: Request) -> Response:
 
 @page("spells")
 async def spell_edit(request: Request) -> Response:
+    """Save, try or dry-run an edit of a spell (signed in)."""
     require_write(request)
     spell_id = request.path_params["spell_id"]
     async with resources(request).readers() as session:
@@ -165,6 +171,7 @@ async def spell_edit(request: Request) -> Response:
 
 @page("spells")
 async def spell_new(request: Request) -> Response:
+    """Save or try a new spell (signed in)."""
     require_write(request)
     return await handle_form(request, None)
 
