@@ -85,6 +85,13 @@ _CHAINED = re.compile(
     r"During handling of the above exception|The above exception was the direct cause"
 )
 _COMPILER_TYPE = re.compile(r"CompileError|LinkerError|TS\d+|E\d{4}")
+_LOG_RECORD = re.compile(r".*\b(?:ERROR|CRITICAL|EXCEPTION|WARNING)\b")
+"""A log record's level: the line before ``Traceback`` that ``logger.exception`` writes."""
+_RUNNER_TEXT = re.compile(
+    r"\s*(?:Cleaning up (?:project directory|file based variables|orphan processes)"
+    r"|Post job cleanup\.|Uploading artifacts|Finished: (?:FAILURE|SUCCESS|UNSTABLE))"
+)
+"""What a runner prints after the last command: not output of the program."""
 _PYTEST_LINE = re.compile(r"E {2,}|(?:FAILED|ERROR) \S+(?:::| - |\.py$)")
 
 
@@ -172,10 +179,11 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
     exits = [item for item in items if item.kind == "exit"]
     end = exits[-1].at.anchor if exits else len(job.lines)
     ending = f"`{_text(exits[-1])}`" if exits else "the end of the log"
+    _mark_logged_and_handled(items, job, end)
     before = [item for item in items if item.kind in ("error", "wrapper") and item.at.anchor < end]
     for item in items:
         if item.kind == "warning":
-            item.why = "a warning: it did not fail the build"
+            item.why = item.why or "a warning: it did not fail the build"
         elif item.at.anchor > end:
             item.why = "after the job ended"
     if not before:
@@ -204,6 +212,28 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
         late = item.kind == "wrapper" and item.at.anchor > end
         if item.kind in ("wrapper", "exit") and item.role != "failure" and root and not late:
             item.role, item.why = "consequence", f"follows from {_cite(root)}"
+
+
+def _mark_logged_and_handled(items: list[_Item], job: JobLog, end: int) -> None:
+    """A Python traceback a logger wrote (``logger.exception``: a log record, then the trace)
+    that the program printed more after was handled: the program went on. It is tolerated,
+    not the failure; one the program stopped on (nothing but the runner after it) stays."""
+    for item in items:
+        start = item.at.start
+        if (
+            item.kind != "error"
+            or start == 0
+            or item.at.anchor > end
+            or not job.lines[start].startswith("Traceback (most recent call last)")
+            or not _LOG_RECORD.match(job.lines[start - 1])
+        ):
+            continue
+        stop = min(end, job.next_command(item.at.anchor) or end)
+        if any(
+            line.strip() and not _RUNNER_TEXT.match(line) for line in job.lines[item.at.end : stop]
+        ):
+            item.kind = "warning"
+            item.why = "handled: a logged exception, the program went on after it"
 
 
 def _decide(failing: list[_Item], ending: str) -> None:

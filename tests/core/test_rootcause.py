@@ -148,7 +148,27 @@ def test_a_handled_trace_in_output_that_went_on_is_not_the_failure() -> None:
     found = read_log(gha(("python job.py", handled + TRACEBACK)), STARTER)
     assert found[0].payload.error_type == "KeyError"
     refused = next(f for f in found if f.payload.error_type == "ConnectionRefusedError")
-    assert refused.role == "warning" and refused.why == "tolerated: the command went on after it"
+    assert refused.role == "warning"
+    assert refused.why == "handled: a logged exception, the program went on after it"
+
+
+def test_a_logged_trace_the_program_went_on_from_is_not_the_failure_even_alone() -> None:
+    handled = (
+        "2024-05-01 10:00:01,200 ERROR retrying in 1s\nTraceback (most recent call last):\n"
+        '  File "job.py", line 5, in <module>\n'
+        "ConnectionRefusedError: [Errno 111] Connection refused\n"
+        "connected\ncoverage 71% is below the required 80%\n"
+    )
+    found = read_log(gha(("python job.py", handled)), STARTER)
+    assert roles(found)[0] == ("failure", "ProcessExit")
+    refused = next(f for f in found if f.payload.error_type == "ConnectionRefusedError")
+    assert refused.role == "warning" and refused.why.startswith("handled: a logged exception")
+
+
+def test_a_logged_trace_the_program_stopped_on_is_the_failure() -> None:
+    logged = "ERROR:deploy:cannot read the deploy token\n" + TRACEBACK
+    found = read_log(gha(("python deploy.py", logged)), STARTER)
+    assert roles(found)[0] == ("failure", "KeyError")
 
 
 def test_the_exception_handled_first_is_the_root_of_a_chain() -> None:
