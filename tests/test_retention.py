@@ -44,9 +44,13 @@ async def fill(database_url: str) -> None:
                     info = DeliveryInfo(
                         event="pull_request", repository="o/r", pr_number=1, head_sha="a" * 40
                     )
-                    stored = "queued" if status in ("done", "failed") else status
                     await record_delivery(
-                        session, f"{age}-{status}", info, payload=b"x" * 100, status=stored, now=at
+                        session,
+                        f"{age}-{status}",
+                        info,
+                        payload=b"x" * 100,
+                        status="ignored" if status == "ignored" else "queued",
+                        now=at,
                     )
                     if status in ("done", "failed"):
                         await session.execute(
