@@ -85,6 +85,8 @@ _CHAINED = re.compile(
     r"During handling of the above exception|The above exception was the direct cause"
 )
 _COMPILER_TYPE = re.compile(r"CompileError|LinkerError|TS\d+|E\d{4}")
+_SIGNAL_NOTE = re.compile(r"\[signal SIG\w+")
+"""The line Go's runtime prints under a panic caused by a signal: part of that crash."""
 _LOG_RECORD = re.compile(r".*\b(?:ERROR|CRITICAL|EXCEPTION|WARNING)\b")
 """A log record's level: the line before ``Traceback`` that ``logger.exception`` writes."""
 _RUNNER_TEXT = re.compile(
@@ -247,7 +249,7 @@ def _decide(failing: list[_Item], ending: str) -> None:
         if chosen:
             break
     if family == "runtime":
-        chosen = _chain_root(errors, chosen[-1])
+        chosen = _chain_root(errors, _crash_of_signal(errors, chosen[-1]))
     for rank, item in enumerate(chosen):
         item.role, item.order = "failure", rank
         item.why = item.why or (
@@ -261,6 +263,19 @@ def _decide(failing: list[_Item], ending: str) -> None:
 
 
 _FAMILY_WHY = {"compiler": "compiler error", "test": "failing test", "runtime": "error"}
+
+
+def _crash_of_signal(errors: list[_Item], last: _Item) -> _Item:
+    """Return the crash a signal line reports on (``panic: …`` then ``[signal SIGSEGV …]`` on
+    the next line): one crash, the panic is the failure and the signal line follows from it."""
+    index = errors.index(last)
+    if index == 0 or not _SIGNAL_NOTE.match(last.at.payload.message):
+        return last
+    crash = errors[index - 1]
+    if crash.at.end < last.at.start:
+        return last
+    last.role, last.why = "consequence", f"the signal of {_cite(crash)}"
+    return crash
 
 
 def _chain_root(errors: list[_Item], last: _Item) -> list[_Item]:

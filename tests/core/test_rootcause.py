@@ -171,6 +171,18 @@ def test_a_logged_trace_the_program_stopped_on_is_the_failure() -> None:
     assert roles(found)[0] == ("failure", "KeyError")
 
 
+def test_a_go_panic_and_its_signal_line_are_one_crash() -> None:
+    out = (
+        "start\npanic: runtime error: invalid memory address or nil pointer dereference\n"
+        "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x48101e]\n\n"
+        "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:10 +0x5e\nexit status 2\n"
+    )
+    found = read_log(gha(("go run .", out)), STARTER)
+    assert found[0].role == "failure" and "nil pointer" in found[0].payload.message
+    signal = next(f for f in found if f.payload.message.startswith("[signal SIGSEGV"))
+    assert signal.role == "consequence" and signal.why.startswith("the signal of `panic")
+
+
 def test_the_exception_handled_first_is_the_root_of_a_chain() -> None:
     out = TRACEBACK + (
         "\nThe above exception was the direct cause of the following exception:\n\n"

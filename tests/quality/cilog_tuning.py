@@ -28,7 +28,15 @@ import random
 import time
 from pathlib import Path
 
-from tests.quality.cilog_steps import _CONFLICT, _SLOW_SERVER, NOISE, PY, Case, Step
+from tests.quality.cilog_steps import (
+    _CONFLICT,
+    _MAVEN_POM,
+    _SLOW_SERVER,
+    NOISE,
+    PY,
+    Case,
+    Step,
+)
 from tests.quality.cilogs import (
     WRAPPERS,
     Run,
@@ -89,6 +97,429 @@ def _pytest_files(body: str) -> dict[str, str]:
 
 def tuning_cases() -> list[Case]:
     """The extra failing steps, each labelled with the starter spell that explains it."""
+    return _first_cases() + _more_cases() + _coverage_cases()
+
+
+def _c(name: str, label: str, files: dict[str, str], command: str) -> Case:
+    return Case(name, label, Step(name, files, command, "c"))
+
+
+def _rust(name: str, label: str, main: str, command: str = "cargo run --offline 2>&1") -> Case:
+    cargo = '[package]\nname = "tool"\nversion = "0.1.0"\nedition = "2021"\n'
+    return Case(
+        name, label, Step(name, {"Cargo.toml": cargo, "src/main.rs": main}, command, "rust")
+    )
+
+
+def _go(name: str, label: str, main: str, command: str = "go run . 2>&1") -> Case:
+    files = {"go.mod": "module example.com/app\n\ngo 1.19\n", "main.go": main}
+    return Case(name, label, Step(name, files, command, "go"))
+
+
+def _java(name: str, label: str, main: str) -> Case:
+    files = {"Main.java": main}
+    return Case(name, label, Step(name, files, "javac Main.java 2>&1 && java Main 2>&1", "java"))
+
+
+def _coverage_cases() -> list[Case]:
+    """The third batch: one broken build for each error spell the tuning part had no log of,
+    each with a warning or a tolerated error before it (chosen by coverage, not by misses)."""
+    return [
+        _py(
+            "t_py_none_subscript",
+            "NoneType object is not subscriptable",
+            "def load():\n    return None\nprint(load()['name'])\n",
+            _HANDLED,
+        ),
+        _py(
+            "t_py_missing_argument",
+            "Function called with the wrong number of arguments",
+            "def connect(host, port):\n    return host, port\nprint(connect('db'))\n",
+            _DEPRECATION,
+        ),
+        _py(
+            "t_py_unpack",
+            "Unpacking the wrong number of values",
+            "host, port = 'db:5432:extra'.split(':')\n",
+            _MKDIR,
+        ),
+        _py(
+            "t_py_indentation",
+            "Indentation error",
+            "def f():\n    x = 1\n      return x\n",
+            _DEPRECATION,
+        ),
+        Case(
+            "t_pytest_syntax_error",
+            "Python syntax error",
+            Step(
+                "t_pytest_syntax_error",
+                {**_pytest_files(""), "tests/test_parse.py": "def test_p():\n    print('x'\n"},
+                f"{PY} -m pytest -q -p no:cacheprovider -W default tests 2>&1",
+                "python",
+            ),
+        ),
+        _py(
+            "t_py_unicode_decode",
+            "Unicode decode error",
+            "print(open('data.txt', encoding='utf-8').read())\n",
+            "printf 'caf\\xe9\\n' > data.txt; " + _DEPRECATION,
+        ),
+        _node(
+            "t_node_cannot_find_module",
+            "Node cannot find module",
+            {"app.js": "const x = require('grimoire-express-nowhere');\n"},
+            "node app.js 2>&1",
+            _NPM_DEPRECATED,
+        ),
+        _node(
+            "t_node_call_stack",
+            "Maximum call stack size exceeded",
+            {
+                "app.js": "console.warn('Warning: deprecated option');\n"
+                "function walk(n) { return walk(n + 1) + 1; }\nwalk(0);\n"
+            },
+            "node app.js 2>&1",
+        ),
+        _node(
+            "t_node_port_in_use",
+            "Port already in use (EADDRINUSE)",
+            {
+                "app.js": "const net = require('net');\nconst a = net.createServer().listen(47990,"
+                " () => { console.log('api on 47990'); net.createServer().listen(47990); });\n"
+            },
+            "node app.js 2>&1",
+        ),
+        _node(
+            "t_npm_e404",
+            "npm package not found (E404)",
+            {"package.json": '{"name": "app", "version": "1.0.0", "private": true}\n'},
+            "npm install --no-audit --no-fund grimoire-no-such-package-e404 2>&1",
+            _NPM_DEPRECATED,
+        ),
+        Case(
+            "t_ts_not_assignable",
+            "TypeScript: type is not assignable",
+            Step(
+                "t_ts_not_assignable",
+                {"src/port.ts": "export const port: number = '8080';\n"},
+                "TSC --noEmit src/port.ts 2>&1",
+                "node",
+            ),
+        ),
+        _c(
+            "t_c_header_missing",
+            "Header file not found",
+            {
+                "main.c": "#include <grimoire_missing.h>\nint main(void) { return 0; }\n",
+                "util.c": "int u(void) { int spare; return 0; }\n",
+                "Makefile": "app: util.o main.o\n\tcc -o app util.o main.o\n"
+                "%.o: %.c\n\tcc -Wall -c $<\n",
+            },
+            "make 2>&1",
+        ),
+        _c(
+            "t_c_multiple_definition",
+            "Multiple definition at link time",
+            {
+                "a.c": "int counter = 1;\nint main(void) { return 0; }\n",
+                "b.c": "int counter = 2;\n",
+            },
+            "gcc -Wall -fno-common a.c b.c -o app 2>&1",
+        ),
+        _c(
+            "t_c_segfault",
+            "Segmentation fault",
+            {
+                "main.c": '#include <stdio.h>\nint main(void) { int *p = 0; puts("start");'
+                " return *p; }\n"
+            },
+            "gcc -O0 main.c -o app 2>&1 && bash -c ./app",
+        ),
+        _c(
+            "t_c_conflicting_types",
+            "Conflicting types for a function",
+            {
+                "main.c": "int area(int w, int h);\ndouble area(double w, double h) { return w * h; }\n"  # noqa: E501
+                "int main(void) { return 0; }\n"
+            },
+            "gcc -Wall -c main.c 2>&1",
+        ),
+        _c(
+            "t_c_implicit_declaration",
+            "Implicit declaration of function",
+            {"main.c": "int main(void) { int spare; return compute(3); }\n"},
+            "gcc -Wall -Werror=implicit-function-declaration -c main.c 2>&1",
+        ),
+        _c(
+            "t_make_no_rule",
+            "make: no rule to make target",
+            {
+                "Makefile": "app: main.o helpers.o\n\tcc -o app main.o helpers.o\n",
+                "main.c": "int main(void) { return 0; }\n",
+            },
+            "make 2>&1",
+        ),
+        _rust(
+            "t_rust_mismatched",
+            "Rust mismatched types",
+            'fn main() {\n    let unused = 1;\n    let n: i32 = "3";\n    println!("{}", n);\n}\n',
+        ),
+        _rust(
+            "t_rust_borrow_mut",
+            "Rust cannot borrow as mutable",
+            'fn main() {\n    let v = Vec::new();\n    v.push(1);\n    println!("{:?}", v);\n}\n',
+        ),
+        _rust(
+            "t_rust_unwrap_err",
+            "Rust unwrap on Err",
+            'fn main() {\n    let unused = 1;\n    let n: i32 = "x".parse().unwrap();\n'
+            '    println!("{}", n);\n}\n',
+        ),
+        _rust(
+            "t_rust_index_oob",
+            "Rust index out of bounds",
+            "fn main() {\n    let v = vec![1, 2];\n    let i = v.len() + 1;\n"
+            '    println!("{}", v[i]);\n}\n',
+        ),
+        _go(
+            "t_go_nil_pointer",
+            "Go nil pointer dereference",
+            'package main\n\nimport "fmt"\n\ntype C struct{ N int }\n\nfunc main() {\n'
+            '\tvar c *C\n\tfmt.Println("start")\n\tfmt.Println(c.N)\n}\n',
+        ),
+        _go(
+            "t_go_index_range",
+            "Go index out of range",
+            'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n'
+            "\tfmt.Println(os.Args[3])\n}\n",
+        ),
+        _go(
+            "t_go_declared_not_used",
+            "Go declared and not used",
+            "package main\n\nfunc main() {\n\tcount := 3\n}\n",
+            "go vet ./... 2>&1; go build ./... 2>&1",
+        ),
+        _go(
+            "t_go_deadlock",
+            "Go deadlock, all goroutines are asleep",
+            "package main\n\nfunc main() {\n\tch := make(chan int)\n\tch <- 1\n}\n",
+        ),
+        _java(
+            "t_java_class_cast",
+            "Java ClassCastException",
+            "public class Main {\n  public static void main(String[] a) {\n"
+            '    Object o = "x";\n    Integer i = (Integer) o;\n  }\n}\n',
+        ),
+        _java(
+            "t_java_number_format",
+            "Java NumberFormatException",
+            "public class Main {\n  public static void main(String[] a) {\n"
+            '    System.out.println(Integer.parseInt("80a"));\n  }\n}\n',
+        ),
+        _java(
+            "t_java_stack_overflow",
+            "Java StackOverflowError",
+            "public class Main {\n  static int f(int n) { return f(n + 1) + 1; }\n"
+            "  public static void main(String[] a) { f(0); }\n}\n",
+        ),
+        Case(
+            "t_git_not_a_repository",
+            "Not a git repository",
+            Step(
+                "t_git_not_a_repository",
+                {"VERSION": "1.0\n"},
+                _MKDIR + "git describe --tags 2>&1",
+                "shell",
+            ),
+        ),
+    ]
+
+
+def _more_cases() -> list[Case]:
+    """The second batch: other package managers, Maven and tsc, more duplicate reports."""
+    cargo = '[package]\nname = "tool"\nversion = "0.1.0"\nedition = "2021"\n'
+    npm_dead = (
+        "npm install --no-audit --no-fund --fetch-retries=1 --fetch-retry-mintimeout=200"
+        " --fetch-retry-maxtimeout=400 --fetch-timeout=1500 --registry {registry} left-pad 2>&1"
+    )
+    return [
+        Case(
+            "t_maven_symbol_with_deprecation",
+            "javac cannot find symbol",
+            Step(
+                "t_maven_symbol_with_deprecation",
+                {
+                    "pom.xml": _MAVEN_POM.format(release=17),
+                    "src/main/java/demo/Old.java": "package demo;\npublic class Old {\n"
+                    "  @Deprecated public static int f() { return 1; }\n}\n",
+                    "src/main/java/demo/App.java": "package demo;\npublic class App {\n"
+                    "  int f() { return Old.f() + Config.port(); }\n}\n",
+                },
+                "mvn -B -o compile",
+                "java",
+            ),
+        ),
+        Case(
+            "t_maven_release_with_warnings",
+            "JDK older than the requested Java release",
+            Step(
+                "t_maven_release_with_warnings",
+                {
+                    "pom.xml": _MAVEN_POM.format(release=25),
+                    "src/main/java/demo/App.java": "package demo;\npublic class App {}\n",
+                },
+                _DEPRECATION + "mvn -B -o compile",
+                "java",
+            ),
+        ),
+        Case(
+            "t_docker_daemon_after_deprecated",
+            "Cannot connect to the Docker daemon",
+            Step(
+                "t_docker_daemon_after_deprecated",
+                {"Dockerfile": "FROM python:3.11-slim\nCOPY . /app\nRUN pip install -e /app\n"},
+                "docker build -t app . 2>&1",
+                "docker",
+            ),
+        ),
+        Case(
+            "t_npm_registry_refused",
+            "Connection refused",
+            Step(
+                "t_npm_registry_refused",
+                {"package.json": '{"name": "app", "version": "1.0.0", "private": true}\n'},
+                npm_dead.format(registry="http://127.0.0.1:9/"),
+                "node",
+            ),
+        ),
+        Case(
+            "t_npm_registry_timeout",
+            None,
+            Step(
+                "t_npm_registry_timeout",
+                {"package.json": '{"name": "app", "version": "1.0.0", "private": true}\n'},
+                npm_dead.format(registry=f"http://{_SLOW_SERVER}/"),
+                "node",
+            ),
+        ),
+        Case(
+            "t_make_floor_without_lm",
+            "C math library not linked (-lm)",
+            Step(
+                "t_make_floor_without_lm",
+                {
+                    "round.c": "#include <math.h>\ndouble down(double x) { int spare; return floor(x); }\n",  # noqa: E501
+                    "main.c": "#include <stdio.h>\ndouble down(double);\n"
+                    'int main(int c, char **v) { printf("%f\\n", down(c + 0.5)); return 0; }\n',
+                    "Makefile": "app: main.o round.o\n\tcc -o app main.o round.o\n"
+                    "%.o: %.c\n\tcc -O0 -fno-builtin -Wall -Wextra -c $<\n",
+                },
+                "make 2>&1",
+                "c",
+            ),
+        ),
+        _node(
+            "t_node_plain_it_not_defined",
+            "Test file run without its test runner",
+            {
+                "cart.spec.js": "const assert = require('assert');\n"
+                "it('adds items', () => assert.ok(true));\n"
+            },
+            "node cart.spec.js 2>&1",
+            _NPM_DEPRECATED,
+        ),
+        _node(
+            "t_node_test_not_a_function",
+            "Value is not a function",
+            {
+                "test/list.test.js": "const test = require('node:test');\n"
+                + "".join(f"test('ok {i}', () => {{}});\n" for i in range(5))
+                + "test('names', () => { const rows = {}; return rows.map(r => r.name); });\n"
+            },
+            "node --test test/ 2>&1",
+        ),
+        Case(
+            "t_pytest_name_error_warnings",
+            "Name is not defined",
+            Step(
+                "t_pytest_name_error_warnings",
+                _pytest_files("def test_report():\n    assert len(reprot) == 2\n"),
+                f"{PY} -m pytest -p no:cacheprovider -W default -rfE tests 2>&1",
+                "python",
+            ),
+        ),
+        Case(
+            "t_pip_conflict_then_pytest_imports",
+            "pip dependency conflict (ResolutionImpossible)",
+            Step(
+                "t_pip_conflict_then_pytest_imports",
+                {
+                    "tests/test_http.py": "import grimoire_http_client\n\ndef test_get():\n"
+                    "    assert grimoire_http_client\n"
+                },
+                f"{PY} -m pip install --dry-run --no-cache-dir --progress-bar off"
+                " 'requests==2.31.0' 'urllib3==1.20' 2>&1; "
+                f"{PY} -m pytest -q -p no:cacheprovider tests 2>&1",
+                "python",
+            ),
+        ),
+        Case(
+            "t_ts_conflict_markers",
+            "Conflict markers left in a source file",
+            Step(
+                "t_ts_conflict_markers",
+                {
+                    "src/port.ts": _CONFLICT.format(
+                        ours="export const port: number = 8080;",
+                        theirs="export const port: number = 9090;",
+                    )
+                },
+                "TSC --noEmit src/port.ts 2>&1",
+                "node",
+            ),
+        ),
+        Case(
+            "t_make_runs_crlf_script",
+            "Script has Windows line endings (CRLF)",
+            Step(
+                "t_make_runs_crlf_script",
+                {
+                    # Run through bash: executed directly, a CRLF shebang only prints
+                    # "required file not found", and nothing in the log names the cause.
+                    "build.sh": "#!/bin/bash\r\necho building\r\ncd out\r\n",
+                    "Makefile": "all:\n\tbash build.sh\n",
+                },
+                "make 2>&1",
+                "shell",
+            ),
+        ),
+        _py(
+            "t_py_operand_after_pip_deprecation",
+            "Unsupported operand types",
+            "total = None\nprint('sum', total + 1)\n",
+            "echo 'DEPRECATION: Legacy editable install of app (setup.py develop) is deprecated.'; ",  # noqa: E501
+        ),
+        Case(
+            "t_cargo_test_assert_fails",
+            None,
+            Step(
+                "t_cargo_test_assert_fails",
+                {
+                    "Cargo.toml": cargo,
+                    "src/lib.rs": "pub fn add(a: i32, b: i32) -> i32 { let spare = 0; a + b }\n"
+                    "#[cfg(test)]\nmod tests {\n    #[test]\n    fn ok() { assert_eq!(super::add(1, 1), 2); }\n"  # noqa: E501
+                    "    #[test]\n    fn adds() { assert_eq!(super::add(2, 2), 5); }\n}\n",
+                },
+                "cargo test --offline 2>&1",
+                "rust",
+            ),
+        ),
+    ]
+
+
+def _first_cases() -> list[Case]:
+    """The first batch: warnings, tolerated errors and cascades inside the failing step."""
     return [
         _py(
             "t_py_keyerror_after_pip_retry",
