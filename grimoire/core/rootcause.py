@@ -22,10 +22,14 @@ The rules, in order (build for the class, not the case):
 2. The failing command (``joblog``) is the last command before the end (without an exit line:
    the command of the last error that is not a wrapper, a line that only says a tool failed).
    Errors in earlier commands were tolerated, unless a rule below makes them the cause; a
-   failing command without errors makes the exit line the failure.
+   failing command without errors makes the exit line the failure. Inside the failing command,
+   two errors the command went on from are tolerated too: a Python traceback a logger wrote
+   (a log record, then the trace) with more program output after it, and a failed install
+   with output after the installer's own lines that no later error follows from.
 3. In the failing command, compiler diagnostics win over test failures, which win over runtime
    errors: every compiler error (first first) or every failing test is a failure; of runtime
-   errors only the last is (earlier ones were handled: the program went on).
+   errors only the last is (earlier ones were handled: the program went on); a Go panic and
+   the ``[signal SIGSEGV …]`` line under it are one crash, the panic its failure.
 4. Cause rules, across commands: a failed dependency install causes the later import errors
    (and the installer's further lines about it in the same command);
    conflict markers cause the later syntax errors; ``$'\\r'`` causes everything after it in its
@@ -94,6 +98,11 @@ _RUNNER_TEXT = re.compile(
     r"|Post job cleanup\.|Uploading artifacts|Finished: (?:FAILURE|SUCCESS|UNSTABLE))"
 )
 """What a runner prints after the last command: not output of the program."""
+_INSTALLER_TAIL = re.compile(
+    r"\s*(?:\[(?:notice|ERROR|INFO|WARNING)\]|npm (?:error|ERR!|notice|warn|WARN)\b"
+    r"|ERROR:|WARNING:|hint:|$)"
+)
+"""What an installer prints after its error, about it: not output of a command that ran on."""
 _PYTEST_LINE = re.compile(r"E {2,}|(?:FAILED|ERROR) \S+(?:::| - |\.py$)")
 
 
@@ -182,6 +191,7 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
     end = exits[-1].at.anchor if exits else len(job.lines)
     ending = f"`{_text(exits[-1])}`" if exits else "the end of the log"
     _mark_logged_and_handled(items, job, end)
+    _mark_tolerated_installs(items, job, end)
     before = [item for item in items if item.kind in ("error", "wrapper") and item.at.anchor < end]
     for item in items:
         if item.kind == "warning":
@@ -236,6 +246,29 @@ def _mark_logged_and_handled(items: list[_Item], job: JobLog, end: int) -> None:
         ):
             item.kind = "warning"
             item.why = "handled: a logged exception, the program went on after it"
+
+
+def _mark_tolerated_installs(items: list[_Item], job: JobLog, end: int) -> None:
+    """A failed install that its command went on from (``pip install …; ./upload.sh``: other
+    output after the installer's last line) and that no later error of the command follows
+    from was tolerated: what failed the job came after it, even without an error line."""
+    for index, item in enumerate(items):
+        if item.kind != "error" or item.at.anchor > end or _cause_kind(item) != "install":
+            continue
+        stop = min(end, job.next_command(item.at.anchor) or end)
+        later = [
+            other
+            for other in items[index + 1 :]
+            if other.kind == "error" and other.at.anchor < stop and _cause_kind(other) != "install"
+        ]
+        if later:
+            continue  # the cause rules decide whether it caused them
+        if any(
+            not _INSTALLER_TAIL.match(line) and not _RUNNER_TEXT.match(line)
+            for line in job.lines[item.at.end : stop]
+        ):
+            item.kind = "warning"
+            item.why = "tolerated: the command went on after it"
 
 
 def _decide(failing: list[_Item], ending: str) -> None:

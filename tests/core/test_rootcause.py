@@ -171,6 +171,19 @@ def test_a_logged_trace_the_program_stopped_on_is_the_failure() -> None:
     assert roles(found)[0] == ("failure", "KeyError")
 
 
+def test_a_failed_install_its_command_went_on_from_is_not_the_failure() -> None:
+    out = (
+        "ERROR: Could not find a version that satisfies the requirement six==1.16.0\n"
+        "ERROR: No matching distribution found for six==1.16.0\n"
+        "uploading report\nupload rejected: report exceeds 5 MB\n"
+    )
+    found = read_log(gha(("pip download six; python upload.py", out)), STARTER)
+    assert roles(found)[0] == ("failure", "ProcessExit")
+    assert all(f.role == "warning" for f in found if "six" in f.payload.message)
+    alone = read_log(gha(("pip install six", out.split("uploading")[0])), STARTER)
+    assert alone[0].role == "failure" and "six" in alone[0].payload.message
+
+
 def test_a_go_panic_and_its_signal_line_are_one_crash() -> None:
     out = (
         "start\npanic: runtime error: invalid memory address or nil pointer dereference\n"

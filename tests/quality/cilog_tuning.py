@@ -97,7 +97,75 @@ def _pytest_files(body: str) -> dict[str, str]:
 
 def tuning_cases() -> list[Case]:
     """The extra failing steps, each labelled with the starter spell that explains it."""
-    return _first_cases() + _more_cases() + _coverage_cases()
+    return _first_cases() + _more_cases() + _coverage_cases() + _resource_cases()
+
+
+def _resource_cases() -> list[Case]:
+    """The fourth batch: resources and dependency trees (memory, disk, signals, ERESOLVE)."""
+    return [
+        _node(
+            "t_npm_eresolve_fails",
+            "npm dependency tree conflict (ERESOLVE)",
+            {"package.json": '{"name": "app", "version": "1.0.0", "private": true}\n'},
+            "npm install --no-audit --no-fund --dry-run react@17.0.2 react-dom@18.2.0 2>&1",
+            _NPM_DEPRECATED,
+        ),
+        _c(
+            "t_c_asan_overflow",
+            "AddressSanitizer: heap buffer overflow",
+            {
+                "main.c": "#include <stdlib.h>\nint main(void) {\n  int unused;\n"
+                "  int *a = malloc(4 * sizeof(int));\n  a[4] = 1;\n  free(a);\n  return 0;\n}\n"
+            },
+            "gcc -g -Wall -fsanitize=address main.c -o app 2>&1 && ./app 2>&1",
+        ),
+        _node(
+            "t_node_heap_oom",
+            "Node ran out of heap memory",
+            {
+                "app.js": "console.warn('(node) warning: cache size not set');\nconst a = [];\n"
+                "for (;;) a.push(new Array(100000).fill(1));\n"
+            },
+            "node --max-old-space-size=24 app.js 2>&1",
+        ),
+        _py(
+            "t_py_killed_137",
+            "Process killed (out of memory, exit 137)",
+            "import os, signal\nprint('loading 40000 rows')\nos.kill(os.getpid(), signal.SIGKILL)\n",  # noqa: E501
+            _DEPRECATION,
+        ),
+        Case(
+            "t_sh_no_space",
+            "No space left on device",
+            Step(
+                "t_sh_no_space",
+                {},
+                _MKDIR + "dd if=/dev/zero of=/dev/full bs=1k count=1 2>&1",
+                "shell",
+            ),
+        ),
+        Case(
+            "t_maven_package_missing",
+            "Maven compilation failure",
+            Step(
+                "t_maven_package_missing",
+                {
+                    "pom.xml": _MAVEN_POM.format(release=17),
+                    "src/main/java/demo/App.java": "package demo;\nimport org.grimoire.Missing;\n"
+                    "public class App {}\n",
+                },
+                "mvn -B -o compile",
+                "java",
+            ),
+        ),
+        _py(
+            "t_py_upload_rejected_after_retry",
+            None,
+            "import sys\nprint('uploading report')\n"
+            "sys.stderr.write('upload rejected: report exceeds 5 MB\\n')\nsys.exit(1)\n",
+            _PIP_RETRY_FAILS,
+        ),
+    ]
 
 
 def _c(name: str, label: str, files: dict[str, str], command: str) -> Case:
