@@ -251,24 +251,38 @@ def _mark_logged_and_handled(items: list[_Item], job: JobLog, end: int) -> None:
 def _mark_tolerated_installs(items: list[_Item], job: JobLog, end: int) -> None:
     """A failed install that its command went on from (``pip install …; ./upload.sh``: other
     output after the installer's last line) and that no later error of the command follows
-    from was tolerated: what failed the job came after it, even without an error line."""
-    for index, item in enumerate(items):
-        if item.kind != "error" or item.at.anchor > end or _cause_kind(item) != "install":
+    from was tolerated: what failed the job came after it, even without an error line.
+
+    One backward scan per command finds its last line of other output (linear in the log)."""
+    installs: dict[int, list[_Item]] = {}
+    others: dict[int, int] = {}  # command -> anchor of its last error that is not an install
+    for item in items:
+        if item.kind != "error" or item.at.anchor > end:
             continue
-        stop = min(end, job.next_command(item.at.anchor) or end)
-        later = [
-            other
-            for other in items[index + 1 :]
-            if other.kind == "error" and other.at.anchor < stop and _cause_kind(other) != "install"
-        ]
-        if later:
-            continue  # the cause rules decide whether it caused them
-        if any(
-            not _INSTALLER_TAIL.match(line) and not _RUNNER_TEXT.match(line)
-            for line in job.lines[item.at.end : stop]
-        ):
-            item.kind = "warning"
-            item.why = "tolerated: the command went on after it"
+        command = job.command_of(item.at.anchor)
+        if _cause_kind(item) == "install":
+            installs.setdefault(command, []).append(item)
+        else:
+            others[command] = item.at.anchor
+    for command, failed in installs.items():
+        # The cause rules decide about an install a later error of its command may follow from.
+        free = [item for item in failed if item.at.anchor > others.get(command, -1)]
+        if not free:
+            continue
+        stop = min(end, job.next_command(free[-1].at.anchor) or end)
+        went_on = next(
+            (
+                index
+                for index in range(stop - 1, free[0].at.end - 1, -1)
+                if not _INSTALLER_TAIL.match(job.lines[index])
+                and not _RUNNER_TEXT.match(job.lines[index])
+            ),
+            -1,
+        )  # the last line of other output in the command, if any
+        for item in free:
+            if went_on >= item.at.end:
+                item.kind = "warning"
+                item.why = "tolerated: the command went on after it"
 
 
 def _decide(failing: list[_Item], ending: str) -> None:

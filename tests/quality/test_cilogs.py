@@ -33,8 +33,9 @@ def test_the_corpus_is_large_varied_and_split() -> None:
 
 
 HELD_OUT_MISSED = pytest.mark.xfail(
-    reason="measured on the held-out part: top-1 0.951, MRR 0.959 (targets 0.97 and 0.98); "
-    "the misses are not looked at, so as not to tune on them",
+    reason="measured on the held-out part: top-1 0.967, MRR 0.975 (targets 0.97 and 0.98; "
+    "0.951 / 0.959 before the tuning-only logs and the rules fixed on them); the misses are "
+    "not looked at, so as not to tune on them",
     strict=True,
 )
 
