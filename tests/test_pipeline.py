@@ -548,7 +548,8 @@ async def test_a_read_timeout_is_retried(app_settings: Settings, pull: PullReque
         analysis = await analysed(h, delivery)
         check_findings(h, analysis, EXPECTED_FINDINGS)
         stalled, answered = h.fake.requests_to("GET", PULL)
-        assert answered.started - stalled.started >= 1.0  # given up on after the read timeout
+        # Given up on after the read timeout (less a margin: the clocks start at different moments).
+        assert answered.started - stalled.started >= 0.9
         assert answered.status == 200
         assert (await h.delivery(delivery))["attempts"] == 1
 
