@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +133,23 @@ async def check_reachable(engine: AsyncEngine) -> None:
     that cannot be opened stop them with one line instead of a driver traceback.
     """
     try:
+        if engine.dialect.name == "sqlite":
+            await asyncio.to_thread(_open_sqlite_file, engine.url.database)
         async with asyncio.timeout(CONNECT_TIMEOUT), engine.begin() as connection:
             await connection.execute(text("SELECT 1"))
-    except (DBAPIError, OSError, TimeoutError) as exc:
+    except (DBAPIError, OSError, TimeoutError, sqlite3.Error) as exc:
         raise ConfigError(
             f"DATABASE_URL={engine.url.render_as_string(hide_password=True)} "
             f"cannot be used: {_reason(exc)}"
         ) from exc
+
+
+def _open_sqlite_file(database: str | None) -> None:
+    # Opened with the stdlib first: when aiosqlite fails to open a file, its worker thread can
+    # outlive the event loop and print "Event loop is closed" tracebacks as the command exits.
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    sqlite3.connect(database).close()
 
 
 def _reason(exc: BaseException) -> str:
