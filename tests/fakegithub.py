@@ -3,7 +3,8 @@
 It plays the parts of GitHub that Grimoire uses, with GitHub's shapes and refusals:
 
 - pull requests: the diff (``Accept: application/vnd.github.diff``), the JSON pull request, and
-  the paginated files list; a "too large" diff answers 406 like GitHub;
+  the paginated files list; a "too large" diff answers 406 like GitHub; the comparison of a base
+  with any head the pull request had (``compare/{base}...{head}``, diff or JSON with its files);
 - issue comments: list (paginated, ``Link`` headers), create, get, update;
 - check runs: create, get, update (annotations are appended, at most 50 per request);
 - GitHub Actions: workflow runs, their jobs (``?filter=latest``, with steps) and each job's log,
@@ -55,6 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SUPPORTED_API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
 MAX_FILES = 3000
+MAX_COMPARE_FILES = 300  # a comparison's JSON lists at most 300 files
 MAX_ANNOTATIONS = 50
 MAX_TEXT = 65_535
 MAX_COMMENT = 65_536
@@ -301,6 +303,8 @@ class FakeGitHub:
         self.apps: dict[str, Any] = {}  # app id -> public key
         self.installations: set[int] = set()
         self.pulls: dict[tuple[str, int], Pull] = {}
+        # (repository, head sha) -> the pull request as it was at that head: what compare serves.
+        self.heads: dict[tuple[str, str], Pull] = {}
         self.comments: list[Comment] = []
         self.check_runs: dict[int, CheckRun] = {}
         self.runs: dict[int, WorkflowRun] = {}
@@ -346,9 +350,13 @@ class FakeGitHub:
         head_sha: str = "0" * 40,
         too_large: Literal["files", "lines"] | None = None,
     ) -> None:
-        """Register a pull request; ``too_large`` makes its diff answer 406 like GitHub."""
+        """Register a pull request at ``head_sha``; ``too_large`` makes its diff answer 406 like
+        GitHub. Registering it again at another head is a push: the compare endpoint still serves
+        every earlier head's diff, the pull request's own endpoints only the newest head's."""
         entries = [_file_entry(f) for f in files]
-        self.pulls[(repository, number)] = Pull(diff, entries, head_sha, too_large)
+        pull = Pull(diff, entries, head_sha, too_large)
+        self.pulls[(repository, number)] = pull
+        self.heads[(repository, head_sha)] = pull
 
     def add_comment(self, repository: str, number: int, body: str, *, user: str = "someone") -> int:
         """Put an existing comment on a pull request and return its id."""
@@ -591,6 +599,7 @@ class FakeGitHub:
             ),
             Route(repo + "/pulls/{number:int}", self._pull),
             Route(repo + "/pulls/{number:int}/files", self._pull_files),
+            Route(repo + "/compare/{basehead}", self._compare),
             Route(repo + "/issues/{number:int}/comments", self._list_comments),
             Route(repo + "/issues/{number:int}/comments", self._create_comment, methods=["POST"]),
             Route(
@@ -658,6 +667,26 @@ class FakeGitHub:
                 "message": TOO_LARGE_MESSAGES[pull.too_large],
                 "errors": [error],
                 "documentation_url": f"{DOCS}/pulls/pulls#list-pull-requests-files",
+                "status": "406",
+            }
+            return JSONResponse(body, 406)
+        return Response(pull.diff, media_type="text/plain; charset=utf-8")
+
+    async def _compare(self, request: Request) -> Response:
+        # https://docs.github.com/en/rest/commits/commits#compare-two-commits: "base...head";
+        # the base is not checked (each head has one diff here).
+        base, dots, head = request.path_params["basehead"].partition("...")
+        pull = self.heads.get((_repository(request), head))
+        if not dots or not base or pull is None:
+            return _error(404, "Not Found")
+        if "diff" not in request.headers.get("accept", ""):
+            return JSONResponse({"status": "ahead", "files": pull.files[:MAX_COMPARE_FILES]})
+        if pull.too_large is not None:
+            error = {"resource": "Comparison", "field": "diff", "code": "too_large"}
+            body = {
+                "message": TOO_LARGE_MESSAGES[pull.too_large],
+                "errors": [error],
+                "documentation_url": f"{DOCS}/commits/commits#compare-two-commits",
                 "status": "406",
             }
             return JSONResponse(body, 406)

@@ -45,6 +45,8 @@ from tests.servers import serve
 
 REPO = "octo/widgets"
 PULL = f"/repos/{REPO}/pulls/1"
+# The delivery's own head is analysed: its diff is GitHub's comparison of base...head.
+COMPARE = f"/repos/{REPO}/compare/*...*"
 OPENED = WEBHOOKS / "pull_request" / "opened.1.json"
 WAIT_SECONDS = 20.0
 MAX_ATTEMPTS = 2
@@ -516,7 +518,7 @@ async def test_a_pull_request_is_analysed_into_files_and_ranked_findings(
         assert analysis["additions"] == sum(f["additions"] for f in pull.expected_files)
         assert analysis["deletions"] == sum(f["deletions"] for f in pull.expected_files)
         check_findings(h, analysis, EXPECTED_FINDINGS)
-        [diff_request] = h.fake.requests_to("GET", PULL)
+        [diff_request] = h.fake.requests_to("GET", COMPARE)
         assert diff_request.headers["accept"] == "application/vnd.github.diff"
         assert diff_request.token == h.settings.github_api_token
 
@@ -530,11 +532,11 @@ async def test_two_502s_are_retried_within_the_attempt(
     async with harness(app_settings) as h:
         await h.add_spells()
         h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=HEAD)
-        h.fake.fail("GET", PULL, status=502, times=2)
+        h.fake.fail("GET", COMPARE, status=502, times=2)
         delivery = await h.deliver()
         analysis = await analysed(h, delivery)
         check_findings(h, analysis, EXPECTED_FINDINGS)
-        assert [r.status for r in h.fake.requests_to("GET", PULL)] == [502, 502, 200]
+        assert [r.status for r in h.fake.requests_to("GET", COMPARE)] == [502, 502, 200]
         assert (await h.delivery(delivery))["attempts"] == 1
 
 
@@ -543,11 +545,11 @@ async def test_a_read_timeout_is_retried(app_settings: Settings, pull: PullReque
     async with harness(dataclasses.replace(app_settings, github_read_timeout=1)) as h:
         await h.add_spells()
         h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=HEAD)
-        h.fake.stall("GET", PULL, seconds=2.5)
+        h.fake.stall("GET", COMPARE, seconds=2.5)
         delivery = await h.deliver()
         analysis = await analysed(h, delivery)
         check_findings(h, analysis, EXPECTED_FINDINGS)
-        stalled, answered = h.fake.requests_to("GET", PULL)
+        stalled, answered = h.fake.requests_to("GET", COMPARE)
         # Given up on after the read timeout (less a margin: the clocks start at different moments).
         assert answered.started - stalled.started >= 0.9
         assert answered.status == 200
@@ -579,7 +581,7 @@ async def test_a_primary_rate_limit_requeues_the_job_until_the_reset(
         # x-ratelimit-reset is in whole epoch seconds: the job is due at that second.
         wall, monotonic = datetime.now(UTC), time.monotonic()
         reset = (wall + timedelta(seconds=2)).replace(microsecond=0)
-        h.fake.rate_limit("GET", PULL, reset=reset)
+        h.fake.rate_limit("GET", COMPARE, reset=reset)
         delivery = await h.deliver()
         waiting = await wait_rate_limited(h, delivery)
         assert waiting["attempts"] == 0  # the attempt was given back
@@ -588,7 +590,7 @@ async def test_a_primary_rate_limit_requeues_the_job_until_the_reset(
 
         analysis = await analysed(h, delivery)
         check_findings(h, analysis, EXPECTED_FINDINGS)
-        limited, retried = h.fake.requests_to("GET", PULL)
+        limited, retried = h.fake.requests_to("GET", COMPARE)
         assert (limited.status, retried.status) == (403, 200)
         reset_monotonic = monotonic + (reset - wall).total_seconds()
         assert retried.started >= reset_monotonic - 0.05  # not before the reset
@@ -601,7 +603,7 @@ async def test_a_secondary_rate_limit_waits_for_retry_after(
     async with harness(app_settings) as h:
         await h.add_spells()
         h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=HEAD)
-        h.fake.secondary_rate_limit("GET", PULL, retry_after=1)
+        h.fake.secondary_rate_limit("GET", COMPARE, retry_after=1)
         delivery = await h.deliver()
         waiting = await wait_rate_limited(h, delivery)
         assert waiting["attempts"] == 0
@@ -609,7 +611,7 @@ async def test_a_secondary_rate_limit_waits_for_retry_after(
 
         analysis = await analysed(h, delivery)
         check_findings(h, analysis, EXPECTED_FINDINGS)
-        limited, retried = h.fake.requests_to("GET", PULL)
+        limited, retried = h.fake.requests_to("GET", COMPARE)
         assert (limited.status, retried.status) == (403, 200)
         assert retried.started - limited.finished >= 0.9  # Retry-After: 1
         assert (await h.delivery(delivery))["attempts"] == 1
@@ -640,7 +642,7 @@ async def test_a_too_large_diff_is_built_from_the_files_list(
         expected = without_binary(pull.expected_files)
         assert files_of(analysis, binary=False) == expected
         check_findings(h, analysis, EXPECTED_FINDINGS)
-        [too_large] = h.fake.requests_to("GET", PULL)
+        [too_large] = h.fake.requests_to("GET", COMPARE)
         assert too_large.status == 406
         [listing] = h.fake.requests_to("GET", f"{PULL}/files")
         assert listing.query["per_page"] == "100"
@@ -686,7 +688,7 @@ async def test_a_missing_pull_request_fails_at_once_with_the_reason(
         [analysis] = await h.analyses(404)
         assert analysis["status"] == "failed"
         assert analysis["error"] == delivery["last_error"]
-        assert len(h.fake.requests_to("GET", f"/repos/{REPO}/pulls/404")) == 1  # never retried
+        assert len(h.fake.requests_to("GET", COMPARE)) == 1  # never retried
 
 
 async def test_a_persistent_503_fails_after_the_attempts_then_a_redelivery_succeeds(
@@ -695,14 +697,14 @@ async def test_a_persistent_503_fails_after_the_attempts_then_a_redelivery_succe
     async with harness(app_settings) as h:
         await h.add_spells()
         h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=HEAD)
-        h.fake.fail("GET", PULL, status=503, times=None)
+        h.fake.fail("GET", COMPARE, status=503, times=None)
         delivery = await h.deliver()
         failed = await h.settled(delivery)
         assert (failed["status"], failed["attempts"]) == ("failed", MAX_ATTEMPTS)
         assert "GitHubUnavailable: GitHub answered 503" in failed["last_error"]
         assert "gave up after 4 attempts" in failed["last_error"]
         # Four tries per attempt (the client's retries), MAX_ATTEMPTS attempts (the queue's).
-        assert len(h.fake.requests_to("GET", PULL)) == 4 * MAX_ATTEMPTS
+        assert len(h.fake.requests_to("GET", COMPARE)) == 4 * MAX_ATTEMPTS
         broken = await h.analysis_of(HEAD)
         assert broken["status"] == "failed"
         assert "503" in broken["error"]
@@ -783,13 +785,47 @@ async def test_one_analysis_per_head_however_often_it_is_delivered(
         assert at(rewritten["updated_at"]) > at(original["updated_at"])
         assert files_of(rewritten) == pull.expected_files  # replaced, not appended
         check_findings(h, rewritten, EXPECTED_FINDINGS)
-        assert len(h.fake.requests_to("GET", PULL)) == 1 + len(runs)
+        assert len(h.fake.requests_to("GET", COMPARE)) == 1 + len(runs)
 
         # A new head is a second analysis, listed first.
         h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=NEW_HEAD)
         await analysed(h, await h.deliver(1, NEW_HEAD), NEW_HEAD)
         listed = await h.analyses()
         assert [a["head_sha"] for a in listed] == [NEW_HEAD, HEAD]
+
+
+async def test_a_delivery_retried_after_a_newer_push_analyses_its_own_head(
+    app_settings: Settings, pull: PullRequest
+) -> None:
+    async with harness(app_settings) as h:
+        await h.add_spells()
+        h.fake.add_pull(REPO, 1, diff=pull.diff, head_sha=HEAD)
+        # The pull request moves on to a head whose diff has nothing to find before the
+        # delivery for HEAD is processed (a retry, or a slow queue): HEAD's own diff is analysed.
+        h.fake.add_pull(REPO, 1, diff=b"", head_sha=NEW_HEAD)
+        analysis = await analysed(h, await h.deliver(1, HEAD))
+        assert analysis["head_sha"] == HEAD
+        assert files_of(analysis) == pull.expected_files
+        check_findings(h, analysis, EXPECTED_FINDINGS)
+        [compared] = h.fake.requests_to("GET", COMPARE)
+        assert compared.path.endswith(f"...{HEAD}")
+        assert h.fake.requests_to("GET", PULL) == []
+
+
+async def test_a_too_large_diff_of_an_older_head_is_built_from_the_comparison(
+    app_settings: Settings, pull: PullRequest
+) -> None:
+    async with harness(app_settings) as h:
+        await h.add_spells()
+        h.fake.add_pull(REPO, 1, files=pull.files, head_sha=HEAD, too_large="files")
+        h.fake.add_pull(REPO, 1, diff=b"", head_sha=NEW_HEAD)
+        analysis = await analysed(h, await h.deliver(1, HEAD))
+        assert analysis["source"] == "files"
+        check_findings(h, analysis, EXPECTED_FINDINGS)
+        # The pull request's own files list is NEW_HEAD's: the comparison's is HEAD's.
+        assert h.fake.requests_to("GET", f"{PULL}/files") == []
+        diff, listing = h.fake.requests_to("GET", COMPARE)
+        assert (diff.status, listing.status) == (406, 200)
 
 
 async def test_deleting_a_spell_keeps_past_findings_readable(

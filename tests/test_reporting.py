@@ -9,6 +9,7 @@ tests/reporting/test_shapes.py.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 
 import jwt
 
@@ -118,8 +119,12 @@ async def test_sixty_findings_batch_annotations_and_truncate_the_comment(
 async def test_concurrent_deliveries_for_one_pr_give_one_comment(database_url: str) -> None:
     async with stage(database_url, worker_concurrency=4) as s:
         await s.add_spell(AWS_KEY)
-        s.fake.add_pull(REPO, 5, diff=WITH_KEY, head_sha=sha(5))
-        s.fake.add_pull(REPO, 6, diff=WITH_KEY, head_sha=sha(6))
+        # Every delivered head was pushed (each one's own diff is analysed); 5 and 6 end at
+        # their own heads.
+        for n in range(1, 6):
+            s.fake.add_pull(REPO, 5, diff=WITH_KEY, head_sha=sha(n))
+        for n in (1, 2, 3, 6):
+            s.fake.add_pull(REPO, 6, diff=WITH_KEY, head_sha=sha(n))
         deliveries = await asyncio.gather(
             *(s.deliver(5, sha(n)) for n in range(1, 6)),
             *(s.deliver(6, sha(n)) for n in range(1, 4)),
@@ -156,7 +161,9 @@ async def test_check_run_goes_in_progress_then_neutral_with_findings(database_ur
         await s.add_spell(AWS_KEY)
         await s.reported(1, sha(1), await s.push(1, sha(1), WITH_KEY))
     paths = [(r.method, r.path) for r in s.fake.requests if r.path.startswith("/repos")]
-    assert paths[:2] == [("POST", CHECK_RUNS), ("GET", f"/repos/{REPO}/pulls/1")]
+    # The check run is in progress before the head's own diff (base...head) is fetched.
+    assert paths[0] == ("POST", CHECK_RUNS)
+    assert fnmatch.fnmatchcase(paths[1][1], f"/repos/{REPO}/compare/*...{sha(1)}")
     create = s.fake.requests_to("POST", CHECK_RUNS)[0]
     assert create.json["status"] == "in_progress"
     assert create.json["head_sha"] == sha(1)

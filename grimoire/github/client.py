@@ -1,6 +1,7 @@
 """``GitHubClient``: the few GitHub REST calls Grimoire makes, and how it makes them.
 
-Reads: a pull request's diff, its files list (the fallback when GitHub will not render the diff)
+Reads: the diff between a pull request's base and one of its heads, its files list (the fallback
+when GitHub will not render the diff)
 and its comments. Writes: one sticky comment per pull request, and check runs with annotations.
 
 How every call behaves:
@@ -59,6 +60,7 @@ PROBE_MAX_AGE = timedelta(minutes=1)
 """How long /health reuses GitHub's last answer to its reachability probe."""
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_SHA = re.compile(r"[0-9a-fA-F]{4,64}")
 _FILES = msgspec.json.Decoder(list[FilePatch])
 _ANNOTATIONS = msgspec.json.Decoder(list[CheckAnnotation])
 _PULLS = msgspec.json.Decoder(list[PullRef])
@@ -87,6 +89,18 @@ class _CheckRunRef(msgspec.Struct):
 
 class _CheckRuns(msgspec.Struct):
     check_runs: list[_CheckRunRef]
+
+
+class _Comparison(msgspec.Struct):
+    files: list[FilePatch] = []
+
+
+class _Ref(msgspec.Struct):
+    sha: str
+
+
+class _PullHead(msgspec.Struct):
+    head: _Ref
 
 
 class _RateLimit(msgspec.Struct):
@@ -142,6 +156,48 @@ class GitHubClient:
             diff=True,
         )
         return body
+
+    async def compare_diff(
+        self, repository: str, base: str, head: str, *, installation_id: int | None = None
+    ) -> bytes:
+        """Fetch the unified diff of ``base...head``; raise ``DiffTooLarge`` if GitHub refuses it.
+
+        Three dots: from the merge base of the two commits to ``head``, which is what a pull
+        request's diff is, but for the head a delivery names rather than the one the pull
+        request has now.
+        """
+        # https://docs.github.com/en/rest/commits/commits#compare-two-commits (diff media type)
+        _, body = await self._api.request(
+            "GET",
+            f"{_repo_path(repository)}/compare/{_sha(base)}...{_sha(head)}",
+            installation_id=installation_id,
+            accept=DIFF_MEDIA_TYPE,
+            diff=True,
+        )
+        return body
+
+    async def compare_files(
+        self, repository: str, base: str, head: str, *, installation_id: int | None = None
+    ) -> list[FilePatch]:
+        """List the files ``base...head`` changes, with their patches (GitHub lists at most 300)."""
+        # https://docs.github.com/en/rest/commits/commits#compare-two-commits
+        _, answer = await self._api.request(
+            "GET",
+            f"{_repo_path(repository)}/compare/{_sha(base)}...{_sha(head)}",
+            installation_id=installation_id,
+            params={"per_page": "1"},  # the commits are paginated, the files are not
+        )
+        return decode(answer, _Comparison, "a comparison of two commits").files
+
+    async def pull_head(
+        self, repository: str, number: int, *, installation_id: int | None = None
+    ) -> str:
+        """Return the commit the pull request's head is at now."""
+        # https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request
+        _, answer = await self._api.request(
+            "GET", f"{_repo_path(repository)}/pulls/{number}", installation_id=installation_id
+        )
+        return decode(answer, _PullHead, "a pull request").head.sha
 
     async def pull_files(
         self, repository: str, number: int, *, installation_id: int | None = None
@@ -452,6 +508,13 @@ def _repo_path(repository: str) -> str:
     if not _REPOSITORY.fullmatch(repository) or owner in {".", ".."} or name in {".", ".."}:
         raise ValueError(f"a repository is 'owner/name', not {repository!r}")
     return f"repos/{owner}/{name}"
+
+
+def _sha(sha: str) -> str:
+    """Return a commit id, refusing anything else (it goes into a URL path)."""
+    if not _SHA.fullmatch(sha):
+        raise ValueError(f"a commit is named by its hex id, not {sha!r}")
+    return sha
 
 
 def _iso(moment: datetime) -> str:

@@ -263,7 +263,7 @@ async def test_a_failed_analysis_does_not_leave_its_report_pending(database_url:
         assert "404" in analysis["report_error"]
         # A transient failure: the job runs again, and the report says so meanwhile.
         s.fake.add_pull(REPO, 1, diff=WITH_KEY, head_sha=sha(2))
-        s.fake.fail("GET", f"/repos/{REPO}/pulls/1", status=500, times=None)
+        s.fake.fail("GET", f"/repos/{REPO}/compare/*...{sha(2)}", status=500, times=None)
         await s.deliver(1, sha(2))
         retrying = await report_status_is(s, sha(2), "retrying")
         assert retrying["status"] == "failed"

@@ -101,9 +101,12 @@ class UpdateCheckRun(msgspec.Struct, forbid_unknown_fields=True):
 
 
 OWNER_REPO = r"/repos/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)"
+# https://docs.github.com/en/rest/commits/commits#compare-two-commits: base...head, by commit id
+COMPARE = r"/compare/[0-9a-f]{40}\.\.\.[0-9a-f]{40}"
 ENDPOINTS: list[tuple[str, re.Pattern[str], type[msgspec.Struct] | None]] = [
     ("POST", re.compile(r"/app/installations/\d+/access_tokens"), None),
     ("GET", re.compile(OWNER_REPO + r"/pulls/\d+"), None),
+    ("GET", re.compile(OWNER_REPO + COMPARE), None),
     ("GET", re.compile(OWNER_REPO + r"/issues/\d+/comments"), None),
     ("POST", re.compile(OWNER_REPO + r"/issues/\d+/comments"), CommentBody),
     ("PATCH", re.compile(OWNER_REPO + r"/issues/comments/\d+"), CommentBody),
@@ -138,7 +141,10 @@ def check_headers(request: Recorded, *, diff: bool) -> None:
 def check_request(request: Recorded, token_kind: str) -> str:
     """Check one request against its documented shape; return the endpoint's name."""
     name, schema = endpoint(request)
-    check_headers(request, diff=re.fullmatch(OWNER_REPO + r"/pulls/\d+", request.path) is not None)
+    # The diff of a head is its comparison with the base; the same URL with a query is its JSON
+    # (the files list of a head too large to diff).
+    compare = re.fullmatch(OWNER_REPO + COMPARE, request.path) is not None
+    check_headers(request, diff=compare and not request.query)
     if request.path.startswith("/app/"):
         assert request.body == b""
         assert request.token is not None
