@@ -100,7 +100,7 @@ async def main() -> None:
     fake.add_token(TOKEN)
     for n in range(1, DELIVERIES + 1):
         fake.add_pull(REPOSITORY, n, diff=DIFF, head_sha=head_sha(n))
-    fake.stall("GET", f"/repos/{REPOSITORY}/pulls/*", seconds=0.03, times=None)
+    fake.stall("GET", f"/repos/{REPOSITORY}/compare/*", seconds=0.03, times=None)
     workdir = Path(tempfile.mkdtemp(prefix="grimoire-crash-"))
     async with serve(fake) as github_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "JOB_"))}

@@ -112,7 +112,7 @@ async def scenario(pulls: int, seconds: int) -> str:
                 drained = time.perf_counter() - burst_end
         finally:
             await service.stop()
-    analyses = len(fake.requests_to("GET", f"/repos/{REPOSITORY}/pulls/*"))
+    analyses = len(fake.requests_to("GET", f"/repos/{REPOSITORY}/compare/*"))
     return (
         f"| {time.strftime('%Y-%m-%d %H:%M')} | {pulls} | {report.get('requests')} | "
         f"{report.get('acks/s')} | {report.get('p50')} | {report.get('p99')} | "

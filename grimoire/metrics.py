@@ -38,6 +38,8 @@ _MATCH_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 # GitHub paths carry owners, repositories, numbers and SHAs: label by their shape, not their value.
 _ENDPOINT_PARTS = (
     (re.compile(r"/repos/[^/]+/[^/]+"), "/repos/{owner}/{repo}"),
+    # base...head: two commits per label value would be a new series per push.
+    (re.compile(r"/compare/[^/]+$"), "/compare/{basehead}"),
     (re.compile(r"/[0-9a-f]{40}(?=/|$)"), "/{sha}"),
     (re.compile(r"/\d+(?=/|$)"), "/{id}"),
 )

@@ -154,7 +154,7 @@ async def fake_github() -> AsyncIterator[tuple[FakeGitHub, str]]:
     for n in range(1, DELIVERIES + 1):
         fake.add_pull(REPOSITORY, n, diff=DIFF, head_sha=head_sha(n))
     # A little latency, so that jobs are in flight when the server is killed.
-    fake.stall("GET", f"/repos/{REPOSITORY}/pulls/*", seconds=0.03, times=None)
+    fake.stall("GET", f"/repos/{REPOSITORY}/compare/*", seconds=0.03, times=None)
     async with serve(fake) as url:
         yield fake, url
 
@@ -273,7 +273,7 @@ async def test_no_acknowledged_delivery_is_lost_or_duplicated(
         assert status in {0, -signal.SIGTERM}, service.logs()
         assert "Traceback" not in service.logs(), service.logs()
     # At least once: a job interrupted by the kill may have fetched its diff twice, never less.
-    fetched = {r.path for r in fake.requests_to("GET", f"/repos/{REPOSITORY}/pulls/*")}
+    fetched = {r.path for r in fake.requests_to("GET", f"/repos/{REPOSITORY}/compare/*")}
     assert len(fetched) == DELIVERIES
     print(f"{len(acked_before_kill)} acknowledged before the kill, {interrupted} jobs interrupted")
 

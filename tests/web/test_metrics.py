@@ -111,7 +111,7 @@ async def test_jobs_and_github_calls_are_counted(app_settings: Settings) -> None
     fake.add_pull(REPOSITORY, number, diff=DIFF, head_sha=head)
     # The first diff read is refused by the rate limit (remaining 0), the retry succeeds.
     reset = datetime.now(UTC) + timedelta(seconds=1)
-    fake.rate_limit("GET", f"/repos/{REPOSITORY}/pulls/{number}", reset=reset)
+    fake.rate_limit("GET", f"/repos/{REPOSITORY}/compare/*...{head}", reset=reset)
     async with serve(fake) as github_url:
         settings = dataclasses.replace(
             app_settings,
@@ -134,16 +134,19 @@ async def test_jobs_and_github_calls_are_counted(app_settings: Settings) -> None
     assert value(samples, jobs, source="pull_request", outcome="rate_limited") == 1
     assert value(samples, jobs, source="pull_request", outcome="done") == 1
     assert value(samples, "grimoire_match_duration_seconds_count", kind="job") == 1
-    pulls = "/repos/{owner}/{repo}/pulls/{id}"
+    compare = "/repos/{owner}/{repo}/compare/{basehead}"
     calls = "grimoire_github_requests_total"
-    assert value(samples, calls, endpoint=pulls, method="GET", status="403") == 1
-    assert value(samples, calls, endpoint=pulls, method="GET", status="200") >= 1
+    assert value(samples, calls, endpoint=compare, method="GET", status="403") == 1
+    assert value(samples, calls, endpoint=compare, method="GET", status="200") >= 1
     assert value(samples, "grimoire_github_rate_limit_remaining", resource="core") == 0
 
 
 def test_github_endpoints_are_labelled_by_shape() -> None:
     sha = "a" * 40
     assert github_endpoint("/repos/o/r/pulls/12/files") == "/repos/{owner}/{repo}/pulls/{id}/files"
+    assert github_endpoint(f"/repos/o/r/compare/{sha}...{'b' * 40}") == (
+        "/repos/{owner}/{repo}/compare/{basehead}"
+    )
     assert github_endpoint(f"/repos/o/r/commits/{sha}/check-runs") == (
         "/repos/{owner}/{repo}/commits/{sha}/check-runs"
     )
