@@ -22,6 +22,9 @@ from grimoire.storage.deliveries import Job
 
 log = logging.getLogger(__name__)
 
+# Among a saved analysis's problems when the findings were capped (a stored report says so again).
+CAPPED_NOTE = f"more than {MAX_FINDINGS} findings"
+
 
 async def process_job(res: Resources, claimed: Job) -> None:
     """Run the pipeline for one claimed delivery with the source that reads it."""
@@ -30,6 +33,8 @@ async def process_job(res: Resources, claimed: Job) -> None:
         await source.run(res, claimed)  # its own steps: a CI run is not one PR head
         return
     job = source.job(claimed)
+    if await report_stored(res, job):
+        return
     analysis_id = await start(res, job)
     await reporting.begin(res, job, analysis_id)
     try:
@@ -55,6 +60,33 @@ async def process_job(res: Resources, claimed: Job) -> None:
     )
 
 
+async def report_stored(res: Resources, job: PullJob) -> bool:
+    """Report the head's saved analysis again if only its report failed; say if it did.
+
+    A retry after a GitHub failure while reporting must not fetch and analyse the diff again:
+    the findings are stored, and re-reading would spend rate limit and could differ (a spell
+    edited since). The channels edit what they sent, so reporting again adds nothing twice.
+    """
+    async with res.sessions.begin() as session:
+        stored = await analyses.unreported_findings(
+            session, repository=job.repository, pr_number=job.pr_number, head_sha=job.head_sha
+        )
+    if stored is None:
+        return False
+    analysis_id, findings, problems = stored
+    capped = CAPPED_NOTE in (problems or "")
+    await reporting.finish(res, job, analysis_id, findings, capped=capped)
+    log.info(
+        "reported the stored analysis %s of %s#%s at %s again: %d findings",
+        analysis_id,
+        job.repository,
+        job.pr_number,
+        job.head_sha[:12],
+        len(findings),
+    )
+    return True
+
+
 async def start(res: Resources, job: PullJob) -> int:
     """Create or reset the analysis of the job's head, marked processing."""
     async with res.sessions.begin() as session:
@@ -76,7 +108,7 @@ async def save(
     """Store the files and findings of a finished analysis."""
     problems = list(reading.problems)
     if capped:
-        problems.append(f"more than {MAX_FINDINGS} findings: only the first {MAX_FINDINGS} kept")
+        problems.append(f"{CAPPED_NOTE}: only the first {MAX_FINDINGS} kept")
     async with res.sessions.begin() as session:
         await analyses.save_results(
             session,

@@ -160,7 +160,35 @@ async def head_findings(
         return None, []
     if analysis.status != DONE:
         return analysis.id, []
-    return analysis.id, [
+    return analysis.id, _finding_values(analysis)
+
+
+async def unreported_findings(
+    session: AsyncSession, *, repository: str, pr_number: int, head_sha: str
+) -> tuple[int, list[FindingValue], str | None] | None:
+    """Return the id, findings and problems of a head's saved analysis whose report failed.
+
+    ``None`` unless the analysis is done and its report is ``retrying`` or ``failed``: then a
+    retry only has to report again, not read and analyse the diff again.
+    """
+    analysis = await session.scalar(
+        select(Analysis)
+        .where(
+            Analysis.repository == repository,
+            Analysis.pr_number == pr_number,
+            Analysis.head_sha == head_sha,
+            Analysis.status == DONE,
+            Analysis.report_status.in_(("retrying", "failed")),
+        )
+        .options(selectinload(Analysis.findings))
+    )
+    if analysis is None:
+        return None
+    return analysis.id, _finding_values(analysis), analysis.error
+
+
+def _finding_values(analysis: Analysis) -> list[FindingValue]:
+    return [
         FindingValue(
             rank=row.rank,
             path=row.path,

@@ -84,6 +84,39 @@ async def test_a_failed_report_keeps_the_analysis_and_a_retry_completes_it(
         assert (await s.delivery(delivery))["attempts"] >= 2
 
 
+async def test_a_retried_report_sends_the_stored_analysis_without_reading_the_diff(
+    database_url: str,
+) -> None:
+    async with stage(database_url) as s:
+        spell = await s.add_spell(AWS_KEY)
+        s.fake.fail("POST", COMMENTS, status=502, times=None)
+        delivery = await s.push(1, sha(1), WITH_KEY)
+        failing = await report_status_is(s, sha(1), "retrying")
+        reads = len(diff_reads(s.fake))
+        assert (reads, failing["findings_count"]) == (1, 1)
+        # Analysing again now would find nothing: only the stored findings name this spell.
+        assert (await s.app.delete(f"/api/spells/{spell}")).status_code == 204
+
+        s.fake.faults.clear()  # GitHub is back: the retry only reports
+        analysis = await s.reported(1, sha(1), delivery)
+        assert analysis["report_status"] == "reported"
+        assert (await s.delivery(delivery))["attempts"] >= 2
+    assert len(diff_reads(s.fake)) == reads  # the diff was not fetched again
+    assert analysis["findings"] == failing["findings"]
+    [comment] = s.fake.comments_on(REPO, 1)
+    assert "1 finding" in comment.body
+    assert f"spell #{spell} · error type `SecretLeak`" in comment.body
+
+
+def diff_reads(fake: FakeGitHub) -> list[Any]:
+    """The requests that read the pull request's changes (its diff, files or a comparison)."""
+    return [
+        r
+        for pattern in (f"/repos/{REPO}/pulls/1", f"/repos/{REPO}/pulls/1/files", "*/compare/*")
+        for r in fake.requests_to("GET", pattern)
+    ]
+
+
 async def test_502s_on_the_check_run_are_retried_within_the_job(database_url: str) -> None:
     async with stage(database_url, auth="app") as s:
         await s.add_spell(AWS_KEY)
