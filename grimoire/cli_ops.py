@@ -1,4 +1,4 @@
-"""``grimoire prune`` and ``grimoire backup``: retention and backups from a shell (or cron)."""
+"""``grimoire prune``, ``backup`` and ``reconcile``: upkeep from a shell (or cron)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from grimoire.config import Settings
+from grimoire.errors import GitHubError
+from grimoire.github.client import GitHubClient
+from grimoire.github.http import create_http_client
+from grimoire.reconcile import DEFAULT_SINCE, reconcile
+from grimoire.resources import github_auth, github_timeout
 from grimoire.storage.db import create_engine, create_sessions, sqlite_path
 from grimoire.storage.retention import backup_sqlite, prune
 
@@ -20,7 +25,7 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
 def add_ops_commands(commands: Any) -> None:
-    """Add ``grimoire prune`` and ``grimoire backup``."""
+    """Add ``grimoire prune``, ``grimoire backup`` and ``grimoire reconcile``."""
     prune_cmd = commands.add_parser(
         "prune", help="drop old payloads and analyses (the spellbook and reports are kept)"
     )
@@ -34,6 +39,14 @@ def add_ops_commands(commands: Any) -> None:
     )
     backup_cmd.add_argument("path", help="the new file (it must not exist)")
     backup_cmd.set_defaults(command=backup_command)
+    reconcile_cmd = commands.add_parser(
+        "reconcile",
+        help="ask GitHub to redeliver the App's failed webhooks that were never stored",
+    )
+    reconcile_cmd.add_argument(
+        "--since", type=age, default=DEFAULT_SINCE, help="how far back to look (default 3d)"
+    )
+    reconcile_cmd.set_defaults(command=reconcile_command)
 
 
 def age(text: str) -> timedelta:
@@ -81,3 +94,41 @@ def backup_command(args: argparse.Namespace, settings: Settings) -> int:
         return USAGE
     print(f"backed up {source} to {args.path} ({pages} pages)")
     return 0
+
+
+def reconcile_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Redeliver the App's failed webhooks that never reached the database."""
+    if not settings.has_app:
+        print(
+            "grimoire: reconcile reads the GitHub App's delivery log: "
+            "set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY",
+            file=sys.stderr,
+        )
+        return USAGE
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        http = create_http_client(
+            base_url=settings.github_api_url, timeout=github_timeout(settings)
+        )
+        try:
+            github = GitHubClient(http, auth=github_auth(settings))
+            result = await reconcile(
+                github, create_sessions(engine), now=datetime.now(UTC), since=args.since
+            )
+        except GitHubError as exc:
+            print(f"grimoire: reconcile: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await http.aclose()
+            await engine.dispose()
+        for attempt in result.redelivered:
+            print(
+                f"redelivered {attempt.guid} ({attempt.event}, failed with {attempt.status_code})"
+            )
+        for line in result.refused:
+            print(f"refused {line}", file=sys.stderr)
+        print(result.summary())
+        return 1 if result.refused else 0
+
+    return asyncio.run(run())

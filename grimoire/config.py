@@ -8,8 +8,10 @@ failing later on the first request that needs it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, cast, get_args, overload
 from urllib.parse import urlsplit
@@ -88,6 +90,8 @@ class Settings:
     # Seconds between two writes to one installation (GitHub asks for at least one); tests set 0.
     github_write_spacing: float = 1.0
     limits: ServerLimits = field(default_factory=ServerLimits)
+    # How often the worker runs `grimoire reconcile` (a GitHub App only); None: never.
+    reconcile_every: timedelta | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
@@ -183,6 +187,7 @@ class Settings:
             public_url=(read.text("PUBLIC_URL") or "").rstrip("/") or None,
             prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR"),
             limits=_server_limits(read),
+            reconcile_every=_every("RECONCILE_EVERY", read.text("RECONCILE_EVERY")),
         )
 
 
@@ -353,6 +358,25 @@ def _rate_limit(text: str | None) -> str | None:
             f"API_RATE_LIMIT={text!r} is not a rate limit such as 100/second or 6000/minute"
         ) from exc
     return text
+
+
+_EVERY = re.compile(r"(\d+)([smhd])")
+_EVERY_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MIN_RECONCILE_EVERY = timedelta(minutes=1)
+
+
+def _every(name: str, text: str | None) -> timedelta | None:
+    """Read a period such as ``1h``, ``30m`` or ``1d``; unset or ``off`` is None."""
+    if text is None or text.strip().lower() in {"", "off", "0"}:
+        return None
+    match = _EVERY.fullmatch(text.strip().lower())
+    if match is None:
+        raise ConfigError(f"{name}={text!r} is not valid: must be a period such as 1h, 30m or 1d")
+    every = timedelta(**{_EVERY_UNITS[match[2]]: int(match[1])})
+    if every < MIN_RECONCILE_EVERY:
+        # The delivery log is read page by page: more often than this only spends rate limit.
+        raise ConfigError(f"{name}={text!r} is too often: at least 1m")
+    return every
 
 
 def _private_key(read: _Reader) -> str | None:

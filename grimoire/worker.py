@@ -21,6 +21,7 @@ from typing import Any
 from grimoire.core.failures import failure_outcome
 from grimoire.errors import GitHubRateLimited, GrimoireError
 from grimoire.logs import logging_delivery
+from grimoire.reconcile import reconcile_every
 from grimoire.resources import Resources
 from grimoire.storage import deliveries
 from grimoire.storage.db import is_database_outage
@@ -57,6 +58,16 @@ async def run_workers(
         asyncio.create_task(_job_loop(res, stop, pipeline), name=f"grimoire-worker-{n}")
         for n in range(concurrency)
     ]
+    every = res.settings.reconcile_every
+    if every is not None and res.settings.has_app:
+        loops.append(
+            asyncio.create_task(
+                reconcile_every(every, res.github, res.sessions, stop=stop),
+                name="grimoire-reconcile",
+            )
+        )
+    elif every is not None:
+        log.warning("RECONCILE_EVERY is set but no GitHub App is configured: not reconciling")
     await stop.wait()
     res.jobs_ready.set()  # wake idle loops so they notice the stop
     _, pending = await asyncio.wait(loops, timeout=DRAIN_SECONDS)

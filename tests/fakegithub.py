@@ -13,6 +13,9 @@ It plays the parts of GitHub that Grimoire uses, with GitHub's shapes and refusa
   annotations of other apps' check runs;
 - GitHub App auth: ``POST /app/installations/{id}/access_tokens`` verifies the RS256 app JWT and
   issues installation tokens that expire on the fake's clock;
+- the App webhook's delivery log (app JWT): ``GET /app/hook/deliveries`` (newest first, ``cursor``
+  pagination in ``Link``) and ``POST /app/hook/deliveries/{id}/attempts`` (a redelivery, listed
+  as one more attempt with the same guid and ``redelivery: true``);
 - ``/rate_limit``, ``/meta`` and ``/``.
 
 Every request is recorded (``fake.requests``); credentials, the User-Agent and the API version are
@@ -166,6 +169,38 @@ class Pull:
 
 
 @dataclass
+class HookAttempt:
+    """One attempt to deliver the App's webhook, as ``GET /app/hook/deliveries`` lists it."""
+
+    id: int
+    guid: str
+    delivered_at: datetime
+    status_code: int
+    event: str = "pull_request"
+    action: str | None = "opened"
+    redelivery: bool = False
+    asked: bool = False  # made by ``POST .../attempts`` (not registered by the test)
+
+    def json(self) -> dict[str, Any]:
+        """The list item GitHub answers (the fields Grimoire may read, and a few more)."""
+        ok = 200 <= self.status_code < 300
+        return {
+            "id": self.id,
+            "guid": self.guid,
+            "delivered_at": _iso(self.delivered_at),
+            "redelivery": self.redelivery,
+            "duration": 0.27,
+            "status": "OK" if ok else f"Invalid HTTP Response: {self.status_code}",
+            "status_code": self.status_code,
+            "event": self.event,
+            "action": self.action,
+            "installation_id": 7,
+            "repository_id": 1296269,
+            "throttled_at": None,
+        }
+
+
+@dataclass
 class Comment:
     """An issue comment on a pull request."""
 
@@ -310,6 +345,9 @@ class FakeGitHub:
         self.runs: dict[int, WorkflowRun] = {}
         self.jobs: dict[int, WorkflowJob] = {}
         self.log_storage: LogStorage | None = None  # where job logs redirect to
+        self.hook_attempts: list[HookAttempt] = []
+        # The status the next redeliveries get (Grimoire's answer, as GitHub would record it).
+        self.redelivery_status = 202
         self._ids = itertools.count(1001)
         self.app = Starlette(
             routes=[Mount(self.prefix, routes=self._routes())] if self.prefix else self._routes(),
@@ -335,6 +373,31 @@ class FakeGitHub:
         key = serialization.load_pem_public_key((public_key_pem or public).encode())
         self.apps[str(app_id)] = key
         return private
+
+    def add_hook_attempt(
+        self,
+        guid: str,
+        *,
+        status_code: int,
+        delivered_at: datetime | None = None,
+        event: str = "pull_request",
+        redelivery: bool = False,
+    ) -> int:
+        """Log an attempt to deliver the App's webhook and return its id."""
+        attempt = HookAttempt(
+            next(self._ids),
+            guid,
+            delivered_at or self.now(),
+            status_code,
+            event=event,
+            redelivery=redelivery,
+        )
+        self.hook_attempts.append(attempt)
+        return attempt.id
+
+    def redeliveries(self) -> list[HookAttempt]:
+        """The attempts made because the App asked for a redelivery, in order."""
+        return [a for a in self.hook_attempts if a.asked]
 
     def add_installation(self, installation_id: int) -> None:
         """Let the registered App mint tokens for this installation."""
@@ -597,6 +660,12 @@ class FakeGitHub:
                 self._mint,
                 methods=["POST"],
             ),
+            Route("/app/hook/deliveries", self._hook_deliveries),
+            Route(
+                "/app/hook/deliveries/{delivery_id:int}/attempts",
+                self._redeliver,
+                methods=["POST"],
+            ),
             Route(repo + "/pulls/{number:int}", self._pull),
             Route(repo + "/pulls/{number:int}/files", self._pull_files),
             Route(repo + "/compare/{basehead}", self._compare),
@@ -642,6 +711,41 @@ class FakeGitHub:
             "repository_selection": "all",
         }
         return JSONResponse(body, 201)
+
+    async def _hook_deliveries(self, request: Request) -> Response:
+        # https://docs.github.com/en/rest/apps/webhooks#list-deliveries-for-an-app-webhook
+        try:
+            per_page = min(max(int(request.query_params.get("per_page", 30)), 1), 100)
+        except ValueError:
+            return _error(422, "Validation Failed")
+        ordered = sorted(self.hook_attempts, key=lambda a: (a.delivered_at, a.id), reverse=True)
+        cursor = request.query_params.get("cursor")
+        if cursor is not None:
+            ids = [f"v1_{a.id}" for a in ordered]
+            if cursor not in ids:
+                return _error(422, "Validation Failed")
+            ordered = ordered[ids.index(cursor) + 1 :]
+        page = ordered[:per_page]
+        headers = {}
+        if len(ordered) > per_page:
+            url = request.url.include_query_params(per_page=per_page, cursor=f"v1_{page[-1].id}")
+            headers["link"] = f'<{url}>; rel="next"'
+        return JSONResponse([a.json() for a in page], headers=headers)
+
+    async def _redeliver(self, request: Request) -> Response:
+        # https://docs.github.com/en/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook
+        delivery_id = request.path_params["delivery_id"]
+        original = next((a for a in self.hook_attempts if a.id == delivery_id), None)
+        if original is None:
+            return _error(404, "Not Found")
+        self.add_hook_attempt(
+            original.guid,
+            status_code=self.redelivery_status,
+            event=original.event,
+            redelivery=True,
+        )
+        self.hook_attempts[-1].asked = True
+        return JSONResponse({}, 202)
 
     def _find_pull(self, request: Request) -> Pull:
         key = (_repository(request), request.path_params["number"])

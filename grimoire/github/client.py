@@ -45,6 +45,7 @@ from grimoire.github.actions import (
 from grimoire.github.auth import AppAuth, TokenAuth, utc_now
 from grimoire.github.checks import Annotation, Conclusion, output_batches
 from grimoire.github.exchange import RetryPolicy
+from grimoire.github.hook_deliveries import HookDeliveries
 from grimoire.github.pacing import DEFAULT_WRITE_SPACING
 from grimoire.github.requester import DEFAULT_MAX_DIFF_BYTES, Requester, decode
 
@@ -137,6 +138,8 @@ class GitHubClient:
             max_diff_bytes=max_diff_bytes,
             now=now,
         )
+        # The App's webhook delivery log (``grimoire reconcile``), authenticated as the App.
+        self.hook_deliveries = HookDeliveries(self._api)
         self._now = now
         self._probe: tuple[datetime, Reachability] | None = None
         self._probe_lock = asyncio.Lock()

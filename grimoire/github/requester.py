@@ -93,6 +93,28 @@ class Requester:
             url = None if next_link is None else self._own_link(next_link, response)
             params = None  # the next link carries per_page and page itself
 
+    async def as_app(
+        self, method: str, url: str, *, params: dict[str, str] | None = None
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request as the App itself (its JWT, no installation) and check the answer."""
+        # https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app
+        auth = self._auth
+        if not isinstance(auth, AppAuth):
+            raise GitHubRejected(
+                f"{method} {url} needs GitHub App credentials (GITHUB_APP_ID and its key)",
+                status=401,
+            )
+        response, body = await self._send(
+            method, url, authorization=f"Bearer {auth.app_jwt()}", params=params
+        )
+        check_response(response, body, now=self.now())
+        return response, body
+
+    def next_page(self, response: httpx.Response) -> str | None:
+        """Return the URL of the page after ``response`` (``Link: rel="next"``), if any."""
+        link = response.links.get("next", {}).get("url")
+        return None if link is None else self._own_link(link, response)
+
     def _own_link(self, link: str, response: httpx.Response) -> str:
         """Turn a next-page link into a URL on our own API base (the request carries a token).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal, cast
@@ -345,6 +345,17 @@ async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery:
     if delivery is None:
         raise DeliveryNotFound(delivery_id)
     return delivery
+
+
+async def stored_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    """Return which of ``ids`` (``X-GitHub-Delivery`` values) are stored deliveries."""
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    # Chunked: a few days of webhooks can be thousands of ids, more than one IN list should hold.
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(await session.scalars(select(Delivery.id).where(Delivery.id.in_(chunk))))
+    return found
 
 
 async def load_payload(session: AsyncSession, delivery_id: str) -> bytes:
