@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SINCE = timedelta(days=3)
 # GitHub keeps the delivery log for a limited time; more attempts than this in one run would
 # mean something else is wrong, so a run asks for at most this many and says so.
-MAX_REDELIVERIES = 1000
+MAX_PER_RUN = 1000
 
 
 class Reconciled(msgspec.Struct, frozen=True):
@@ -53,7 +53,7 @@ async def reconcile(
     attempts = await github.hook_deliveries.since(window)
     async with sessions() as session:
         stored = await stored_ids(session, (a.guid for a in attempts))
-    chosen = to_redeliver(attempts, stored=stored, since=window)[:MAX_REDELIVERIES]
+    chosen = to_redeliver(attempts, stored=stored, since=window)[:MAX_PER_RUN]
     done: list[HookDelivery] = []
     refused: list[str] = []
     for attempt in chosen:

@@ -19,7 +19,7 @@ import pytest
 
 from grimoire.config import Settings
 from grimoire.core.events import Delivery as DeliveryInfo
-from grimoire.core.reconcile import HookDelivery, to_redeliver
+from grimoire.core.reconcile import MAX_REDELIVERIES, HookDelivery, to_redeliver
 from grimoire.errors import ConfigError
 from grimoire.github import AppAuth, GitHubClient
 from grimoire.github.http import create_http_client
@@ -253,3 +253,14 @@ def test_to_redeliver_picks_the_newest_failure_per_guid() -> None:
     ]
     chosen = to_redeliver(attempts, stored={"c"}, since=since)
     assert [(a.id, a.guid) for a in chosen] == [(2, "a")]
+
+
+def test_to_redeliver_gives_up_on_a_delivery_refused_every_time() -> None:
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    tries = [attempt(1, "bad", 401, hours_ago=9)]
+    tries += [
+        attempt(n, "bad", 401, hours_ago=9 - n, redelivery=True)
+        for n in range(2, 2 + MAX_REDELIVERIES)
+    ]
+    assert to_redeliver(tries[:-1], stored=set(), since=since) == [tries[-2]]
+    assert to_redeliver(tries, stored=set(), since=since) == []

@@ -13,6 +13,10 @@ from datetime import datetime
 
 import msgspec
 
+MAX_REDELIVERIES = 3
+"""Redeliveries asked for one guid before giving up: a delivery Grimoire refuses for good (a bad
+signature, a malformed payload) would otherwise be asked for again on every run."""
+
 
 class HookDelivery(msgspec.Struct, frozen=True):
     """One attempt GitHub made to deliver a webhook to the App (other fields are ignored)."""
@@ -39,7 +43,8 @@ def to_redeliver(
 
     A guid is left alone when Grimoire stored it (it got the payload, whatever it answered),
     when any attempt at it succeeded (a redelivery asked for earlier included: asking again
-    would be a duplicate), or when none of its attempts falls within ``since``.
+    would be a duplicate), when none of its attempts falls within ``since``, or when it was
+    redelivered ``MAX_REDELIVERIES`` times already and still failed.
     """
     by_guid: dict[str, list[HookDelivery]] = {}
     for attempt in attempts:
@@ -48,6 +53,8 @@ def to_redeliver(
     chosen = [
         max(tries, key=lambda t: (t.delivered_at, t.id))
         for guid, tries in by_guid.items()
-        if guid not in stored and not any(t.succeeded for t in tries)
+        if guid not in stored
+        and not any(t.succeeded for t in tries)
+        and sum(t.redelivery for t in tries) < MAX_REDELIVERIES
     ]
     return sorted(chosen, key=lambda t: (t.delivered_at, t.id))
