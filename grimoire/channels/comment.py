@@ -2,8 +2,9 @@
 
 Its id is stored (``pull_reports``); without one (first report, or an answer lost after GitHub
 created the comment) it is found again by its hidden marker before any POST. A pull request that
-never had findings gets no comment, and a job for an older delivery than the one last reported (a
-retry that lost the race to a newer push) leaves the comment alone.
+never had findings gets no comment, and a job for a head pushed before the one last reported (a
+retry that lost the race to a newer push, or an old body replayed under a new delivery id) leaves
+the comment alone: pushes are ordered by the ``updated_at`` each signed body states.
 https://docs.github.com/en/rest/issues/comments
 """
 
@@ -12,16 +13,20 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from grimoire.config import Settings
 from grimoire.core.ci_events import CiRun
 from grimoire.core.ci_report import CiRunView, open_failures, render_pull_comment
+from grimoire.core.events import pull_updated_at
 from grimoire.core.findings import Finding
 from grimoire.core.report import MARKER, Previous, ReportContext, web_url_for
-from grimoire.errors import GitHubRejected
+from grimoire.errors import DeliveryNotFound, GitHubRejected
 from grimoire.resources import Resources
 from grimoire.sources.base import PullJob
-from grimoire.storage import analyses, ci, reports
+from grimoire.storage import analyses, ci, deliveries, reports
 from grimoire.storage.deliveries import Job
+from grimoire.storage.tables import PullReport
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +56,7 @@ class StickyComment:
             last = await reports.get_pull_report(
                 session, repository=job.repository, pr_number=job.pr_number
             )
-        if (
-            last is not None
-            and last.head_sha != job.head_sha
-            and last.delivered_at > job.received_at
-        ):
+        if last is not None and last.head_sha != job.head_sha and await _older(res, job, last):
             return f"comment left as it is: a newer push ({last.head_sha[:7]}) was reported already"
         previous = None if last is None else Previous(last.head_sha, last.findings_count)
         runs = await _ci_runs(res, job.repository, job.pr_number, job.head_sha)
@@ -79,6 +80,34 @@ class StickyComment:
 
     async def abandon(self, res: Resources, job: PullJob, analysis_id: int, detail: str) -> None:
         """The comment keeps the last report: a failed job has nothing new to say."""
+
+
+async def _older(res: Resources, job: PullJob, last: PullReport) -> bool:
+    """Tell whether ``job``'s head was pushed before the head ``last`` reported.
+
+    By the pull request's ``updated_at`` in each delivery's signed body (GitHub's clock, moved
+    on by every push): a delivery retried after a newer push, or an old body replayed under a
+    new delivery id, is older however late it arrives. When the last report's body is gone
+    (retention empties settled ones), its delivery time stands in for its push; without a
+    stated time at all, the order the deliveries were received in decides.
+    """
+    async with res.sessions.begin() as session:
+        mine = await _updated_at(session, job.id)
+        theirs = None if last.delivery_id is None else await _updated_at(session, last.delivery_id)
+    if mine is None or (theirs is not None and theirs == mine):
+        return last.delivered_at > job.received_at  # no order stated: the order received
+    if theirs is not None:
+        return theirs > mine
+    return last.delivered_at > mine
+
+
+async def _updated_at(session: AsyncSession, delivery_id: str) -> datetime | None:
+    """The ``updated_at`` a stored delivery's body states (``None`` if gone or unstated)."""
+    try:
+        body = await deliveries.load_payload(session, delivery_id)
+    except DeliveryNotFound:
+        return None
+    return pull_updated_at(body)
 
 
 async def report_ci(res: Resources, claimed: Job, run: CiRun, pr_number: int) -> str | None:

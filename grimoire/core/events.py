@@ -6,6 +6,7 @@ skips the rest. https://docs.github.com/en/webhooks/webhook-events-and-payloads#
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -96,6 +97,33 @@ def decode_delivery(event: str, body: bytes) -> Delivery:
         raise InvalidPayload(f"the body is not valid JSON: {exc}") from exc
     except RecursionError:  # msgspec recurses per level: 1,000 levels exhaust the stack
         raise InvalidPayload("the body is JSON nested too deeply") from None
+
+
+class _Updated(msgspec.Struct, frozen=True):
+    updated_at: datetime | None = None
+
+
+class _UpdatedEvent(msgspec.Struct, frozen=True):
+    pull_request: _Updated
+
+
+_updated_decoder = msgspec.json.Decoder(_UpdatedEvent)
+
+
+def pull_updated_at(body: bytes) -> datetime | None:
+    """Return the ``pull_request.updated_at`` a pull_request delivery's body states, if any.
+
+    It is signed with the body and set by GitHub when the event happened (a push moves it on),
+    so it orders two deliveries for one pull request even when one is replayed later under a
+    new delivery id. ``None`` for a body without it (or emptied by retention).
+    """
+    try:
+        moment = _updated_decoder.decode(body).pull_request.updated_at
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment
 
 
 _MAX_REASON = 200

@@ -244,8 +244,9 @@ def without_nul(text: str | None) -> str | None:
 class PullReport(Base):
     """What Grimoire last told one pull request: its sticky comment and the delivery behind it.
 
-    ``delivered_at`` is when GitHub delivered the event last reported; a job for an older delivery
-    (a retry that lost the race to a newer push) must not overwrite the newer report.
+    ``delivered_at`` is when GitHub delivered the event last reported. A job for an older push must
+    not overwrite the newer report: the push order is the ``updated_at`` each delivery's signed
+    body states (``channels.comment``), and ``delivered_at`` stands in once that body is pruned.
     """
 
     __tablename__ = "pull_reports"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grimoire.core.ci_events import CI_EVENTS
-from grimoire.core.events import Delivery, decode_delivery, form_payload
+from grimoire.core.events import Delivery, decode_delivery, form_payload, pull_updated_at
 from grimoire.core.intake import decide_intake
 from grimoire.errors import InvalidPayload
 from grimoire.sources import EVENT_TABLE
@@ -307,3 +308,13 @@ def test_form_without_a_payload_field_is_invalid(body: bytes) -> None:
 def test_malformed_form_is_invalid(body: bytes) -> None:
     with pytest.raises(InvalidPayload, match="malformed"):
         form_payload(body)
+
+
+def test_the_signed_updated_at_orders_pull_request_deliveries() -> None:
+    body = (FIXTURES / "pull_request" / "opened.1.json").read_bytes()
+    assert pull_updated_at(body) == datetime(2019, 5, 15, 15, 20, 33, tzinfo=UTC)
+    # Unstated, naive, emptied by retention or not JSON: no order from the body.
+    assert pull_updated_at(b'{"pull_request": {"number": 1}}') is None
+    assert pull_updated_at(b'{"pull_request": {"updated_at": "2019-05-15T15:20:33"}}') is None
+    assert pull_updated_at(b"") is None
+    assert pull_updated_at(b"[" * 5000) is None

@@ -82,7 +82,10 @@ class Stage:
 
     async def deliver(self, number: int, head_sha: str, *, action: str = "synchronize") -> str:
         """POST a signed pull_request delivery to /webhook; return its delivery id."""
-        body = pull_request_event(number, head_sha, action=action)
+        return await self.send(pull_request_event(number, head_sha, action=action))
+
+    async def send(self, body: bytes) -> str:
+        """POST ``body`` signed as a pull_request delivery with a new delivery id; return it."""
         delivery_id = str(uuid.uuid4())
         headers = {
             "X-GitHub-Event": "pull_request",
@@ -180,12 +183,17 @@ def credentials(fake: FakeGitHub, auth: Literal["token", "app"]) -> dict[str, An
     return {"github_api_token": fake.add_token()}
 
 
-def pull_request_event(number: int, head_sha: str, *, action: str = "synchronize") -> bytes:
-    """GitHub's pull_request payload (a recorded one), edited to this PR, head and installation."""
+def pull_request_event(
+    number: int, head_sha: str, *, action: str = "synchronize", updated_at: str | None = None
+) -> bytes:
+    """GitHub's pull_request payload (a recorded one), edited to this PR, head and installation;
+    ``updated_at`` is when GitHub says the pull request last changed (the push, for these)."""
     payload = json.loads(OPENED.read_bytes())
     payload["action"] = action
     payload["number"] = payload["pull_request"]["number"] = number
     payload["pull_request"]["head"]["sha"] = head_sha
+    if updated_at is not None:
+        payload["pull_request"]["updated_at"] = updated_at
     payload["repository"]["full_name"] = REPO
     payload["installation"] = {"id": INSTALLATION}
     return json.dumps(payload).encode()

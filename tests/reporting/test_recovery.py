@@ -17,9 +17,11 @@ from tests.reporting.stage import (
     AWS_KEY,
     KEY_LINE,
     REPO,
+    WITH_BOTH,
     WITH_KEY,
     Stage,
     diff_adding,
+    pull_request_event,
     sha,
     stage,
     until,
@@ -222,6 +224,37 @@ async def test_an_older_delivery_retried_late_does_not_overwrite_a_newer_report(
         [comment] = s.fake.comments_on(REPO, 1)
         assert sha(2) in comment.body and sha(1) not in comment.body
     assert s.fake.requests_to("PATCH", "/repos/*/issues/comments/*") == []
+
+
+async def test_an_old_body_replayed_under_a_new_delivery_id_does_not_roll_the_comment_back(
+    database_url: str,
+) -> None:
+    async with stage(database_url) as s:
+        await s.add_spell(AWS_KEY)
+        s.fake.add_pull(REPO, 1, diff=WITH_KEY, head_sha=sha(1))
+        old_body = pull_request_event(1, sha(1), updated_at="2026-01-05T10:00:00Z")
+        first = await s.send(old_body)
+        assert (await s.reported(1, sha(1), first))["report_status"] == "reported"
+        s.fake.add_pull(REPO, 1, diff=WITH_BOTH, head_sha=sha(2))
+        newer = await s.send(pull_request_event(1, sha(2), updated_at="2026-01-05T10:05:00Z"))
+        assert (await s.reported(1, sha(2), newer))["report_status"] == "reported"
+        [comment] = s.fake.comments_on(REPO, 1)
+        newest = comment.body
+        assert sha(2) in newest
+
+        # The old signed body again, under a new delivery id: received last, pushed first.
+        replayed = await s.send(old_body)
+        stale = await s.reported(1, sha(1), replayed)
+        assert stale["report_status"] == "skipped"
+        assert f"a newer push ({sha(2)[:7]})" in stale["report_error"]
+        [comment] = s.fake.comments_on(REPO, 1)
+        assert comment.body == newest
+        # A later push is reported as usual.
+        s.fake.add_pull(REPO, 1, diff=WITH_KEY, head_sha=sha(3))
+        latest = await s.send(pull_request_event(1, sha(3), updated_at="2026-01-05T10:09:00Z"))
+        assert (await s.reported(1, sha(3), latest))["report_status"] == "reported"
+        [comment] = s.fake.comments_on(REPO, 1)
+        assert sha(3) in comment.body
 
 
 async def test_a_check_run_that_cannot_start_does_not_block_the_analysis(
