@@ -27,7 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grimoire.core.signature import sign  # noqa: E402
+from grimoire.core.webhook_signature import sign  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.fixtures import WEBHOOKS  # noqa: E402
 from tests.servers import serve  # noqa: E402
