@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import functools
+import hashlib
 import itertools
 import json
 import secrets
@@ -994,9 +995,19 @@ class _Gate:
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
+        held: list[Message] = []
+
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = message["status"]
+                if record.method == "GET" and record.status == 200 and _is_json(message):
+                    held.append(message)  # answered once the body is known (its ETag)
+                    return
+            elif held:
+                held.append(message)
+                if not message.get("more_body", False):
+                    await _send_conditional(record, held, send)
+                return
             await send(message)
 
         early = await self.fake.fault_for(record) or self.fake.refusal(record)
@@ -1005,6 +1016,30 @@ class _Gate:
         else:
             await self.app(scope, replay, recording_send)
         record.finished = time.monotonic()
+
+
+def _is_json(start: Message) -> bool:
+    """Whether a response is JSON (diffs and logs stream through untouched)."""
+    types = [v for k, v in start.get("headers", []) if k.lower() == b"content-type"]
+    return bool(types) and types[0].startswith(b"application/json")
+
+
+async def _send_conditional(record: Recorded, held: list[Message], send: Send) -> None:
+    """Send a GET's 200 with an ETag, or 304 with no body when ``If-None-Match`` names it.
+
+    Like GitHub: https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate
+    """
+    start, body = held[0], b"".join(m.get("body", b"") for m in held[1:])
+    etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+    if record.headers.get("if-none-match") == etag:
+        record.status = 304
+        headers = [(b"etag", etag.encode())]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    headers = [*start.get("headers", []), (b"etag", etag.encode())]
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _record(request: Request, body: bytes, prefix: str) -> Recorded:

@@ -32,6 +32,7 @@ from grimoire.github import (
     create_http_client,
 )
 from grimoire.github.checks import TRUNCATED
+from grimoire.github.etags import ETagCache, cache_key, identity
 from tests.fakegithub import FakeClock, FakeGitHub
 from tests.servers import AppSlot, serve
 
@@ -665,3 +666,66 @@ async def test_requests_run_concurrently(fake: FakeGitHub, github: GitHubClient)
     started = time.monotonic()
     await asyncio.gather(*(github.pull_diff(REPO, 1) for _ in range(5)))
     assert time.monotonic() - started < 0.6
+
+
+# -- conditional reads -------------------------------------------------------------------------
+
+
+async def test_an_unchanged_comment_list_is_read_again_as_304s(
+    fake: FakeGitHub, github: GitHubClient
+) -> None:
+    for i in range(150):
+        fake.add_comment(REPO, 1, f"comment {i}")
+    wanted = fake.add_comment(REPO, 1, "<!-- grimoire -->\nreport")
+    first = await github.find_comment(REPO, 1, marker="<!-- grimoire -->")
+    again = await github.find_comment(REPO, 1, marker="<!-- grimoire -->")
+    assert first == again == (wanted, "<!-- grimoire -->\nreport")
+    requests = fake.requests_to("GET", f"/repos/{REPO}/issues/1/comments")
+    assert [(r.query.get("page"), r.status) for r in requests] == [
+        (None, 200),
+        ("2", 200),
+        (None, 304),  # the 304's remembered Link header still leads to page 2
+        ("2", 304),
+    ]
+    assert "if-none-match" not in requests[0].headers
+    assert requests[2].headers["if-none-match"].startswith('"')
+
+    fake.comments[-1].body = "<!-- grimoire -->\nedited"  # changed: a full answer again
+    assert await github.find_comment(REPO, 1, marker="<!-- grimoire -->") == (
+        wanted,
+        "<!-- grimoire -->\nedited",
+    )
+    assert [r.status for r in fake.requests_to("GET", f"/repos/{REPO}/issues/1/comments")][4:] == [
+        304,
+        200,
+    ]
+
+
+async def test_a_changed_pull_request_is_read_in_full(
+    fake: FakeGitHub, github: GitHubClient
+) -> None:
+    assert await github.pull_head(REPO, 1) == "0" * 40
+    assert await github.pull_head(REPO, 1) == "0" * 40
+    fake.add_pull(REPO, 1, diff=DIFF, head_sha="1" * 40)  # a push
+    assert await github.pull_head(REPO, 1) == "1" * 40
+    assert await github.pull_head(REPO, 1) == "1" * 40
+    reads = fake.requests_to("GET", f"/repos/{REPO}/pulls/1")
+    assert [r.status for r in reads] == [200, 304, 200, 304]
+
+
+def test_a_remembered_answer_is_keyed_by_who_asked() -> None:
+    one, two = identity("Bearer ghp_one"), identity("Bearer ghp_two")
+    assert len({one, two, identity(None), identity("Bearer ghp_one", 7)}) == 4
+    assert "ghp_one" not in one  # a digest, not the token
+
+
+def test_the_etag_cache_is_bounded_in_bytes() -> None:
+    cache = ETagCache(max_bytes=1000)
+    request = httpx.Request("GET", "https://api.github.com/x")
+    for i in range(5):
+        answer = httpx.Response(200, headers={"etag": f'"{i}"'}, request=request)
+        cache.remember(cache_key("token:a", f"x/{i}", None, "json"), answer, b"." * 300)
+    assert len(cache) == 3  # 900 bytes; the two least recently used went
+    assert cache.get(cache_key("token:a", "x/0", None, "json")) is None
+    assert cache.get(cache_key("token:a", "x/4", None, "json")) is not None
+    assert cache.get(cache_key("token:b", "x/4", None, "json")) is None

@@ -4,7 +4,8 @@
 credentials (a fixed token, or the App installation's token, minted and cached by ``AppAuth``),
 queues writes per installation (``pacing``), sends with bounded retries (``exchange``) and turns
 a refusal into a ``GitHubError`` (``responses``). With an App, a 401 mints a fresh installation
-token and sends the request once more.
+token and sends the request once more. A GET asks only whether its last answer changed
+(``etags``): a 304 gives back the remembered answer without spending rate limit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import stamina
 from grimoire.errors import GitHubRejected, GitHubUnavailable
 from grimoire.github.actions import JobLog, read_tail
 from grimoire.github.auth import AppAuth, InstallationToken, TokenAuth, utc_now
+from grimoire.github.etags import CacheKey, ETagCache, Remembered, cache_key, identity
 from grimoire.github.exchange import NO_RETRY, RetryPolicy, exchange
 from grimoire.github.http import JSON_MEDIA_TYPE
 from grimoire.github.pacing import DEFAULT_WRITE_SPACING, WRITE_METHODS, WritePacer
@@ -54,6 +56,7 @@ class Requester:
         self._retry = retry
         self._pacer = WritePacer(spacing=write_spacing)
         self._max_diff_bytes = max_diff_bytes
+        self.etags = ETagCache()
         self.now = now  # the clock, for rate limits' retry_at
 
     async def probe(self, path: str, *, within: float) -> tuple[httpx.Response, bytes]:
@@ -155,14 +158,42 @@ class Requester:
             "max_bytes": self._max_diff_bytes if diff else None,
             "follow_redirects": follow_redirects,
         }
+        # Diffs are left out: big, and read once per head anyway.
+        key = None
+        if method == "GET" and not diff and follow_redirects:
+            key = cache_key(self._identity(installation_id), url, params, accept)
+        known = None if key is None else self.etags.get(key)
+        if known is not None:
+            send_kwargs["if_none_match"] = known.etag
         if method in WRITE_METHODS:
             async with self._pacer.turn(self._lane(installation_id)):
                 response, body = await self._authorized(method, url, installation_id, send_kwargs)
         else:
             response, body = await self._authorized(method, url, installation_id, send_kwargs)
+        if key is not None:
+            response, body = self._conditional(key, known, response, body)
         if not (300 <= response.status_code < 400 and not follow_redirects):
             check_response(response, body, now=self.now(), diff=diff)
         return response, body
+
+    def _conditional(
+        self,
+        key: CacheKey,
+        known: Remembered | None,
+        response: httpx.Response,
+        body: bytes,
+    ) -> tuple[httpx.Response, bytes]:
+        """Turn a 304 into the remembered answer; remember a new 200 answer."""
+        if response.status_code == 304 and known is not None:
+            return known.replay(response.request), known.body
+        self.etags.remember(key, response, body)
+        return response, body
+
+    def _identity(self, installation_id: int | None) -> str:
+        """Who a read is sent as: an App installation, or the fixed token (if any)."""
+        if isinstance(self._auth, AppAuth):
+            return identity(None, self._auth.resolve(installation_id))
+        return identity(None if self._auth is None else self._auth.authorization())
 
     def _lane(self, installation_id: int | None) -> Hashable:
         """Name the write lane: the App installation, or the one token every write shares."""
@@ -220,9 +251,12 @@ class Requester:
         policy: RetryPolicy | None = None,
         http_timeout: httpx.Timeout | None = None,
         follow_redirects: bool = True,
+        if_none_match: str | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """Send one request, retrying transient failures; return the last answer, any status."""
         request = self._build(method, url, authorization, params, content, accept, http_timeout)
+        if if_none_match is not None:
+            request.headers["If-None-Match"] = if_none_match
         return await exchange(
             self._http,
             request,

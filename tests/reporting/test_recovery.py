@@ -104,6 +104,8 @@ async def test_a_retried_report_sends_the_stored_analysis_without_reading_the_di
         assert analysis["report_status"] == "reported"
         assert (await s.delivery(delivery))["attempts"] >= 2
     assert len(diff_reads(s.fake)) == reads  # the diff was not fetched again
+    # Looking for the sticky comment again was a conditional read: unchanged, 304.
+    assert [r.status for r in s.fake.requests_to("GET", COMMENTS)][-1] == 304
     assert analysis["findings"] == failing["findings"]
     [comment] = s.fake.comments_on(REPO, 1)
     assert "1 finding" in comment.body
