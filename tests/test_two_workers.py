@@ -39,7 +39,10 @@ PULLS = 12
 PER_PULL = 4
 TOKENS = ("worker-a-token", "worker-b-token")
 DIFF = b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n"
-DIFF_PATH = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<number>\d+)")
+# The delivery's own head is read through the compare API; head_sha() puts the PR in front.
+DIFF_PATH = re.compile(
+    r"/repos/(?P<repo>[^/]+/[^/]+)/compare/[0-9a-f]+\.\.\.(?P<number>\d{4})\d{4}0+"
+)
 HOLD_SECONDS = 0.05
 TIMEOUT = 60.0
 
@@ -169,7 +172,8 @@ async def test_two_workers_never_process_one_pull_request_at_once(
     for token in TOKENS:
         fake.add_token(token)
     for pr in range(1, PULLS + 1):
-        fake.add_pull(REPOSITORY, pr, diff=DIFF)
+        for n in range(PER_PULL):
+            fake.add_pull(REPOSITORY, pr, diff=DIFF, head_sha=head_sha(pr, n))
     recorder = InFlight(fake)
     engine = create_engine(database_url)
     sessions = create_sessions(engine)
@@ -201,7 +205,7 @@ async def test_two_workers_never_process_one_pull_request_at_once(
     # Each delivery processed exactly once: one diff fetch and one analysis per delivery.
     fetches = Counter(
         int(match["number"])
-        for r in fake.requests_to("GET", f"/repos/{REPOSITORY}/pulls/*")
+        for r in fake.requests_to("GET", f"/repos/{REPOSITORY}/compare/*")
         if (match := DIFF_PATH.fullmatch(r.path))
     )
     assert fetches == dict.fromkeys(range(1, PULLS + 1), PER_PULL)
