@@ -79,3 +79,10 @@ def test_compose_runs_app_worker_and_postgres_with_health_checks() -> None:
     workflow = yaml.safe_load(ROOT.joinpath(".github", "workflows", "ci.yml").read_text())
     steps = " ".join(step.get("run", "") for step in workflow["jobs"]["image"]["steps"])
     assert "docker build" in steps
+
+
+def test_env_example_shows_the_defaults() -> None:
+    # Copied to .env as it is, the example must not change behaviour (a stale value once set
+    # JOB_LEASE_SECONDS back to 300 s after the default became 30 s).
+    example = Settings.from_environ({}, env_file=str(ROOT / ".env.example"))
+    assert example == Settings.from_environ({}, env_file=None)
