@@ -203,18 +203,7 @@ async def runs_for_head(
     session: AsyncSession, *, repository: str, pr_number: int, head_sha: str
 ) -> list[CiAnalysis]:
     """Return the head's analysed CI runs for a pull request: each run's latest attempt."""
-    rows = (
-        await session.scalars(
-            select(CiAnalysis)
-            .where(
-                CiAnalysis.repository == repository,
-                CiAnalysis.head_sha == head_sha,
-                CiAnalysis.status == DONE,
-            )
-            .options(selectinload(CiAnalysis.jobs))
-            .order_by(CiAnalysis.created_at, CiAnalysis.id)
-        )
-    ).all()
+    rows = await _done_runs(session, repository=repository, head_sha=head_sha)
     return _latest_attempts([row for row in rows if pr_number in row.pull_requests])
 
 
@@ -222,7 +211,13 @@ async def runs_on_head(
     session: AsyncSession, *, repository: str, head_sha: str
 ) -> list[CiAnalysis]:
     """Return the head's analysed CI runs, whatever their pull requests (latest attempts)."""
-    rows = (
+    return _latest_attempts(await _done_runs(session, repository=repository, head_sha=head_sha))
+
+
+async def _done_runs(
+    session: AsyncSession, *, repository: str, head_sha: str
+) -> Sequence[CiAnalysis]:
+    return (
         await session.scalars(
             select(CiAnalysis)
             .where(
@@ -234,7 +229,6 @@ async def runs_on_head(
             .order_by(CiAnalysis.created_at, CiAnalysis.id)
         )
     ).all()
-    return _latest_attempts(rows)
 
 
 def _latest_attempts(rows: Sequence[CiAnalysis]) -> list[CiAnalysis]:
