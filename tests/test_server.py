@@ -92,6 +92,35 @@ async def test_a_huge_header_is_refused_431_in_json(app_settings: Settings) -> N
             assert (await client.get("/health/live")).status_code == 200
 
 
+async def test_a_whole_head_over_the_limit_in_one_chunk_is_refused_431(
+    app_settings: Settings,
+) -> None:
+    # Complete and small enough to arrive in one read: refused by the parsed size, not by the
+    # bytes of an unfinished head.
+    head = b"GET /health/live HTTP/1.1\r\nHost: x\r\n"
+    over = LIMITS.max_header_bytes + 1 - len(head) - len(b"X-Big: \r\n\r\n")
+    async with running(app_settings) as netloc:
+        answer = await exchange(netloc, head + b"X-Big: " + b"a" * over + b"\r\n\r\n")
+        Answer(answer).assert_error(431, "HEADERS_TOO_LARGE")
+        fits = head + b"X-Big: " + b"a" * (over - 100) + b"\r\nConnection: close\r\n\r\n"
+        assert (await exchange(netloc, fits)).startswith(b"HTTP/1.1 200")
+
+
+async def test_pipelined_requests_with_bodies_are_all_answered(app_settings: Settings) -> None:
+    # A chunk that ends one body and begins the next head: the head is measured from its start.
+    body = b"x" * (LIMITS.max_header_bytes * 2)
+    post = (
+        b"POST /api/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    last = b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    async with running(app_settings) as netloc:
+        raw = await exchange(netloc, post + post + last)
+    assert raw.count(b"HTTP/1.1 400") == 2  # not JSON: the body was read and answered
+    assert raw.count(b"HTTP/1.1 200") == 1
+    assert b"HEADERS_TOO_LARGE" not in raw
+
+
 async def test_a_malformed_request_is_answered_400_in_json(app_settings: Settings) -> None:
     async with running(app_settings) as netloc:
         answer = Answer(await exchange(netloc, b"GET /health/live HTTP/1.1\r\nno colon\r\n\r\n"))

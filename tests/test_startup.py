@@ -3,6 +3,7 @@ says in one line what runs, and library chatter waits for LOG_LEVEL=DEBUG."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -213,3 +214,54 @@ def test_the_worker_with_the_database_down_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith("grimoire: DATABASE_URL=postgresql+asyncpg://grimoire:***@127.0.0.1:9/")
+
+
+def test_serve_runs_its_job_loops_in_a_lower_priority_child_that_dies_with_it(
+    tmp_path: Path,
+) -> None:
+    """Analysis yields the CPU to intake (nice +10), and a kill -9 leaves no worker behind."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_"))},
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
+        "WORKER_CONCURRENCY": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "grimoire", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + 60
+        while not children and time.monotonic() < deadline and server.poll() is None:
+            children_file = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+            children = [int(pid) for pid in children_file.read_text().split()]
+            time.sleep(0.1)
+        [child] = children
+        assert nice_of(child) == nice_of(server.pid) + 10
+        server.kill()
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, os.WNOHANG)  # reaped by init, not us; harmless
+            time.sleep(0.1)
+        assert not Path(f"/proc/{child}").exists() or zombie(child)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def nice_of(pid: int) -> int:
+    """The nice value of a process, from /proc (field 19 of its stat line)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[16])
+
+
+def zombie(pid: int) -> bool:
+    """Dead but not yet reaped."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
