@@ -113,7 +113,7 @@ echo
 # (naive/ours, so above 1 is better for ours too).
 awk -F'|' '{gsub(/[ `,]/, "", $3); gsub(/[ `]/, "", $4); gsub(/[ ,]/, "", $5); gsub(/ /, "", $8)
             key = $2 "|" $4; rps[key, $3] = $5; cpu[key, $3] = $8; keys[key] = 1}
-     END {for (key in keys) {split(key, k, "|")
-              printf "- round%s `%s`: ours/naive %.2fx req/s, %.2fx less CPU per request\n",
+     END {for (key in keys) {split(key, k, "|"); gsub(/ /, "", k[1])
+              printf "- round %s `%s`: ours/naive %.2fx req/s, %.2fx less CPU per request\n",
                      k[1], k[2], rps[key, "ours"] / rps[key, "naive"], cpu[key, "naive"] / cpu[key, "ours"]}}' \
     "$rows" | sort
