@@ -7,6 +7,7 @@ error (``extract.locate_errors``) and gives each a role:
   traceback, the failing tests, the compiler's errors), or the error the later ones follow from;
 - ``consequence``: follows from an earlier failure: the ``make: ***``, ``npm error Lifecycle``,
   ``Failed to execute goal … Compilation failure`` and exit-code lines that report a tool failed,
+  a parent process reporting its child failed (``CalledProcessError``, ``Command failed:``),
   the import errors of a package that did not install, the syntax errors of committed conflict
   markers, the errors after a ``$'\\r'`` (a script with Windows line endings), an exception raised
   while handling another (Python's "During handling of the above exception");
@@ -67,8 +68,11 @@ _WARNING = re.compile(
 _WRAPPER = re.compile(
     r"(?:\[.*\] Error \d+$|.*\bELIFECYCLE\b|Lifecycle script|command failed|errno \d+$"
     r"|Failed to execute goal .*(?:Compilation failure|There are test failures)"
-    r"|.*returned a non-zero code|.*did not complete successfully|could not compile)"
+    r"|.*returned a non-zero code|.*did not complete successfully|could not compile"
+    r"|.*returned non-zero exit status -?\d+|Command failed: )"
 )
+"""A line that only says a tool or a child process failed (make, npm, Maven, Docker, Python's
+``CalledProcessError``, Node's ``execSync``): what the tool printed before it is the failure."""
 _MARKER = re.compile(r"(?:E\s+)?\s*(?:\d+ \| )?(?P<marker>(?:<{7}|>{7})(?: \S.*)?)")
 _CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: \S|$)|conflict marker", re.MULTILINE)
 _INSTALL_OK = re.compile(

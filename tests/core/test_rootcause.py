@@ -208,6 +208,36 @@ def test_the_exception_handled_first_is_the_root_of_a_chain() -> None:
     assert found[1].why.startswith("raised while handling `KeyError")
 
 
+def test_a_child_process_error_comes_before_the_parent_saying_the_child_failed() -> None:
+    child = (
+        "Traceback (most recent call last):\n"
+        '  File "child.py", line 2, in <module>\n'
+        'TypeError: can only concatenate str (not "int") to str\n'
+    )
+    parent = (
+        "Traceback (most recent call last):\n"
+        '  File "run.py", line 3, in <module>\n'
+        "    subprocess.run(['python', 'child.py'], check=True)\n"
+        "subprocess.CalledProcessError: Command '['python', 'child.py']' returned non-zero"
+        " exit status 1.\n"
+    )
+    found = read_log(gha(("python run.py", "running migrations\n" + child + parent)), STARTER)
+    assert roles(found)[:2] == [
+        ("failure", "TypeError"),
+        ("consequence", "subprocess.CalledProcessError"),
+    ]
+    git = "fatal: not a git repository (or any of the parent directories): .git\n"
+    found = read_log(gha(("python version.py", git + parent)), STARTER)
+    assert roles(found)[0] == ("failure", "GitError")
+    node = (
+        "node:child_process:966\n    throw err;\n    ^\n\n"
+        "Error: Command failed: git describe --tags\n    at checkExecSyncError "
+        "(node:child_process:891:11)\n    at Object.execSync (node:child_process:963:15)\n"
+    )
+    found = read_log(gha(("node version.js", git + node)), STARTER)
+    assert roles(found)[0] == ("failure", "GitError")
+
+
 def test_a_carriage_return_causes_the_rest_of_its_command() -> None:
     out = (
         "build.sh: line 3: $'\\r': command not found\n"
