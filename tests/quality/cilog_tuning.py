@@ -1005,9 +1005,14 @@ def _first_cases() -> list[Case]:
 
 def main() -> None:
     """Run every extra failing step (and the noise it needs) once and write the tuning logs."""
+    write_logs(tuning_cases(), OUT)
+
+
+def write_logs(cases: list[Case], out: Path) -> None:
+    """Run each failing step (and the noise it needs) once and write two tuning-only logs of
+    each case that failed to ``out``: held out never, whatever their names hash to."""
     _slow_server()
     tsc = _install_tsc()
-    cases = tuning_cases()
     runs: dict[str, Run] = {}
     needed = {c.step.name: c.step for c in cases}
     needed.update(NOISE)
@@ -1046,9 +1051,9 @@ def main() -> None:
                 }
             )
     data = json.dumps(logs, ensure_ascii=False).encode()
-    with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as f:
+    with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as f:
         f.write(data)
-    print(f"{len(logs)} logs written to {OUT}")
+    print(f"{len(logs)} logs written to {out}")
 
 
 if __name__ == "__main__":

@@ -23,20 +23,24 @@ from grimoire.core.matching import Spellbook, compile_spellbook
 from grimoire.spellbook import load_starter_spellbook
 
 CORPUS = Path(__file__).with_name("cilogs.json.gz")
-TUNING_ONLY = Path(__file__).with_name("cilogs_tuning.json.gz")
-"""Logs added later for tuning only (``cilog_tuning.py``): never in the held-out part."""
+TUNING_ONLY = (
+    Path(__file__).with_name("cilogs_tuning.json.gz"),
+    Path(__file__).with_name("cilogs_variants.json.gz"),
+)
+"""Logs added later for tuning only (``cilog_tuning.py``, ``cilog_variants.py``): never in the
+held-out part."""
 
 
 def load_corpus() -> list[dict[str, Any]]:
-    """Return the logs of the corpus, each with its label and part: the split corpus, then
-    the tuning-only logs (``held_out`` false whatever their name hashes to)."""
+    """Return the logs of the corpus, each with its label, part and source file: the split
+    corpus, then the tuning-only logs (``held_out`` false whatever their name hashes to)."""
     logs: list[dict[str, Any]] = []
-    for path in (CORPUS, TUNING_ONLY):
+    for path in (CORPUS, *TUNING_ONLY):
         with gzip.open(path, "rt", encoding="utf-8") as f:
             part: list[dict[str, Any]] = json.load(f)
-        if path == TUNING_ONLY:
+        if path in TUNING_ONLY:
             assert not any(log["held_out"] for log in part), "tuning-only logs are held out"
-        logs += part
+        logs += [{**log, "source": path.name.split(".")[0]} for log in part]
     return logs
 
 
@@ -98,19 +102,25 @@ def evaluate(logs: list[dict[str, Any]], book: Spellbook) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Print the numbers of both parts."""
+    """Print the numbers of both parts, and of each source file of the tuning part."""
     logs, book = load_corpus(), starter_book()
-    for part, held in (("tuning", False), ("held-out", True)):
-        if held and "--tuning-only" in sys.argv:
-            break  # the held-out part is measured rarely, and only in aggregate
-        result = evaluate([log for log in logs if log["held_out"] == held], book)
+    tuning = [log for log in logs if not log["held_out"]]
+    sources = dict.fromkeys(log["source"] for log in tuning)
+    parts = [("tuning", tuning)]
+    parts += [
+        (f"  of which {source}", [g for g in tuning if g["source"] == source]) for source in sources
+    ]
+    if "--tuning-only" not in sys.argv:  # the held-out part is measured rarely, in aggregate
+        parts.append(("held-out", [log for log in logs if log["held_out"]]))
+    for part, chosen in parts:
+        result = evaluate(chosen, book)
         print(
             f"{part}: {result['logs']} logs ({result['positives']} labelled, "
             f"{result['negatives']} no spell explains): top-1 {result['top1']:.3f}, "
             f"MRR {result['mrr']:.3f}, false answers {result['false_answers']}/"
             f"{result['negatives']}"
         )
-        if "--misses" in sys.argv and not held:
+        if "--misses" in sys.argv and part == "tuning":
             for miss in result["misses"]:
                 print("   ", miss)
 
