@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from grimoire.config import Settings
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.storage.db import create_engine, create_sessions, sqlite_path
-from grimoire.storage.tables import Analysis, AnalysisFile, Delivery, Spell
+from grimoire.storage.tables import Analysis, AnalysisFile, Delivery, DeliveryPayload, Spell
 from tests.apps import running
 from tests.deliveries import record_delivery
 
@@ -85,7 +85,11 @@ async def state(database_url: str) -> dict[str, object]:
     engine = create_engine(database_url)
     try:
         async with create_sessions(engine).begin() as session:
-            rows = await session.execute(select(Delivery.id, func.length(Delivery.payload)))
+            rows = await session.execute(
+                select(
+                    Delivery.id, func.coalesce(func.length(DeliveryPayload.payload), 0)
+                ).outerjoin(DeliveryPayload, DeliveryPayload.delivery_id == Delivery.id)
+            )
             return {
                 "payloads": dict(rows.all()),
                 "analyses": sorted((await session.scalars(select(Analysis.head_sha))).all()),
@@ -108,6 +112,7 @@ async def test_prune_removes_exactly_what_it_says(database_url: str) -> None:
     assert "pruned: 3 delivery payloads, 1 analyses" in done.stdout, done.stderr
     after = await state(database_url)
     emptied = {d for d, size in after["payloads"].items() if size == 0}  # type: ignore[attr-defined]
+    assert set(after["payloads"]) == set(before["payloads"])  # type: ignore[call-overload]
     assert emptied == {"old-ignored", "old-done", "old-failed"}  # settled and old only
     assert after["analyses"] == ["new".ljust(40, "0")]
     assert after["files"] == 1  # the old analysis's files went with it

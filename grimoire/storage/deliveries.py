@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.errors import Conflict, DeliveryNotFound
-from grimoire.storage.tables import Analysis, Delivery, without_nul
+from grimoire.storage.tables import Analysis, Delivery, DeliveryPayload, without_nul
 
 QUEUED: Final = "queued"
 PROCESSING: Final = "processing"
@@ -85,6 +85,16 @@ def record_deliveries(
     table = cast(Table, Delivery.__table__)
     statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
     stored = set(session.scalars(statement, [_row(arrival, now) for arrival in first.values()]))
+    if stored:
+        payloads = cast(Table, DeliveryPayload.__table__)
+        session.execute(
+            insert(payloads),
+            [
+                {"delivery_id": delivery_id, "payload": arrival.payload}
+                for delivery_id, arrival in first.items()
+                if delivery_id in stored
+            ],
+        )
     known: dict[str, str] = {}
     if len(stored) < len(first):
         there = [delivery_id for delivery_id in first if delivery_id not in stored]
@@ -120,7 +130,6 @@ def _row(arrival: Arrival, now: datetime) -> dict[str, object]:
         "next_attempt_at": now,
         "lease_expires_at": None,
         "last_error": without_nul(arrival.error),
-        "payload": arrival.payload,
         "received_at": now,
         "processed_at": now if arrival.status != QUEUED else None,
         "updated_at": now,
@@ -359,11 +368,16 @@ async def stored_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
 
 
 async def load_payload(session: AsyncSession, delivery_id: str) -> bytes:
-    """Return a delivery's raw body."""
-    payload = await session.scalar(select(Delivery.payload).where(Delivery.id == delivery_id))
-    if payload is None:
+    """Return a delivery's raw body (empty once ``grimoire prune`` removed it)."""
+    found = await session.execute(
+        select(Delivery.id, DeliveryPayload.payload)
+        .outerjoin(DeliveryPayload, DeliveryPayload.delivery_id == Delivery.id)
+        .where(Delivery.id == delivery_id)
+    )
+    row = found.first()
+    if row is None:
         raise DeliveryNotFound(delivery_id)
-    return payload
+    return row.payload or b""
 
 
 async def list_deliveries(

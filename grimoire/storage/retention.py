@@ -1,7 +1,7 @@
 """Retention: what ``grimoire prune`` removes, and the SQLite online backup of ``grimoire backup``.
 
 Prune keeps the spellbook, every delivery's row (its id keeps a redelivery a duplicate) and the
-reports; it empties the raw payloads of settled deliveries (about 24 KB each, read only to run
+reports; it deletes the raw payloads of settled deliveries (about 24 KB each, read only to run
 their job) and deletes analyses (with their files, findings and check-run rows) that have not
 changed since the cutoff.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grimoire.storage.tables import Analysis, CiAnalysis, Delivery
+from grimoire.storage.tables import Analysis, CiAnalysis, Delivery, DeliveryPayload
 
 SETTLED = ("done", "failed", "ignored", "skipped")
 
@@ -31,21 +31,23 @@ class Pruned:
 
 
 async def prune(session: AsyncSession, *, before: datetime, dry_run: bool) -> Pruned:
-    """Empty settled deliveries' payloads and delete analyses last changed before ``before``."""
-    old_payloads = (
-        Delivery.status.in_(SETTLED),
-        Delivery.received_at < before,
-        func.length(Delivery.payload) > 0,
+    """Delete the payloads of settled deliveries received before ``before``, and the analyses
+    last changed before it."""
+    settled_before = select(Delivery.id).where(
+        Delivery.status.in_(SETTLED), Delivery.received_at < before
     )
+    old_payloads = (DeliveryPayload.delivery_id.in_(settled_before),)
     old_analyses = (Analysis.updated_at < before,)
     old_ci = (CiAnalysis.updated_at < before,)
     counts = Pruned(
-        payloads=await _count(session, select(func.count()).where(*old_payloads)),
+        payloads=await _count(
+            session, select(func.count()).select_from(DeliveryPayload).where(*old_payloads)
+        ),
         analyses=await _count(session, select(func.count()).where(*old_analyses)),
         ci_analyses=await _count(session, select(func.count()).where(*old_ci)),
     )
     if not dry_run:
-        await session.execute(update(Delivery).where(*old_payloads).values(payload=b""))
+        await session.execute(delete(DeliveryPayload).where(*old_payloads))
         await session.execute(delete(Analysis).where(*old_analyses))
         await session.execute(delete(CiAnalysis).where(*old_ci))
     return counts

@@ -21,7 +21,6 @@ def delivery(delivery_id: str, **fields: Any) -> Delivery:
         "status": "done",
         "attempts": 1,
         "next_attempt_at": NOW,
-        "payload": b"{}",
         "received_at": NOW - timedelta(minutes=5),
         "processed_at": NOW - timedelta(minutes=4),
         "updated_at": NOW - timedelta(minutes=4),
