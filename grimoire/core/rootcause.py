@@ -6,7 +6,8 @@ error (``extract.locate_errors``) and gives each a role:
 - ``failure``: what ended the job: the error the job stopped on, before its exit code (the last
   traceback, the failing tests, the compiler's errors), or the error the later ones follow from;
 - ``consequence``: follows from an earlier failure: the ``make: ***``, ``npm error Lifecycle``,
-  ``Failed to execute goal … Compilation failure`` and exit-code lines that report a tool failed,
+  ``Failed to execute goal … Compilation failure`` (or surefire's bare ``…:test (default-test) on
+  project demo:``) and exit-code lines that report a tool failed,
   a parent process reporting its child failed (``CalledProcessError``, ``Command failed:``),
   the import errors of a package that did not install, the syntax errors of committed conflict
   markers, the errors after a ``$'\\r'`` (a script with Windows line endings), an exception raised
@@ -68,6 +69,8 @@ _WARNING = re.compile(
 _WRAPPER = re.compile(
     r"(?:\[.*\] Error \d+$|.*\bELIFECYCLE\b|Lifecycle script|command failed|errno \d+$"
     r"|Failed to execute goal .*(?:Compilation failure|There are test failures)"
+    r"|Failed to execute goal \S*maven-(?:surefire|failsafe)-plugin:\S+ \([\w.-]+\) on project"
+    r" [\w.-]+:?\s*$"
     r"|.*returned a non-zero code|.*did not complete successfully|could not compile"
     r"|.*returned non-zero exit status -?\d+|Command failed: )"
 )

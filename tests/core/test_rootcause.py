@@ -238,6 +238,24 @@ def test_a_child_process_error_comes_before_the_parent_saying_the_child_failed()
     assert roles(found)[0] == ("failure", "GitError")
 
 
+def test_a_failing_test_comes_before_maven_saying_the_tests_failed() -> None:
+    out = (
+        "[INFO] Running demo.AppTest\n"
+        "[ERROR] Tests run: 2, Failures: 0, Errors: 1, Skipped: 0, Time elapsed: 0.19 s"
+        " <<< FAILURE! -- in demo.AppTest\n"
+        "[ERROR] demo.AppTest.nul -- Time elapsed: 0.032 s <<< ERROR!\n"
+        'java.lang.NullPointerException: Cannot invoke "String.length()" because "s" is null\n'
+        "\tat demo.App.len(App.java:3)\n\tat demo.AppTest.nul(AppTest.java:6)\n\n"
+        "[INFO] BUILD FAILURE\n"
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5"
+        ":test (default-test) on project demo: \n"
+        "[ERROR] \n[ERROR] -> [Help 1]\n"
+    )
+    found = read_log(gha(("mvn -B test", out)), STARTER)
+    assert roles(found)[0] == ("failure", "java.lang.NullPointerException")
+    assert next(f for f in found if f.payload.error_type == "MavenError").role == "consequence"
+
+
 def test_a_carriage_return_causes_the_rest_of_its_command() -> None:
     out = (
         "build.sh: line 3: $'\\r': command not found\n"
