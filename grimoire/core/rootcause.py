@@ -22,7 +22,9 @@ The rules, in order (build for the class, not the case):
 1. The job ends at its last exit line (``Process completed with exit code N``, GitLab's ``Job
    failed``, Jenkins' ``script returned exit code``); errors after it did not end it.
 2. The failing command (``joblog``) is the last command before the end (without an exit line:
-   the command of the last error that is not a wrapper, a line that only says a tool failed).
+   the command of the last error that is not a wrapper, a line that only says a tool failed),
+   passing back over commands traced after it that only report (``+ echo …``, ``+ exit 1``,
+   ``+ rm -rf tmp``: an ``EXIT`` trap or ``|| { echo …; exit 1; }`` under ``bash -x``).
    Errors in earlier commands were tolerated, unless a rule below makes them the cause; a
    failing command without errors makes the exit line the failure. Inside the failing command,
    two errors the command went on from are tolerated too: a Python traceback a logger wrote
@@ -81,6 +83,8 @@ _CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: \S|$)|conflict marker", re.MULTILINE)
 _INSTALL_OK = re.compile(
     r"\n(?:added \d+ packages?|Successfully installed|Would install|up to date)"
 )
+_EXCERPT_BELOW = 1
+"""Lines under an error where a compiler quotes the source line it stopped on."""
 _CRLF = re.compile(r"\$'[^'\n]*\\r'")
 _INSTALL_FAILED = re.compile(
     r"Could not find a version that satisfies|No matching distribution found|ResolutionImpossible"
@@ -98,6 +102,10 @@ _CHAINED = re.compile(
 _COMPILER_TYPE = re.compile(r"CompileError|LinkerError|TS\d+|E\d{4}")
 _SIGNAL_NOTE = re.compile(r"\[signal SIG\w+")
 """The line Go's runtime prints under a panic caused by a signal: part of that crash."""
+_REPORTING = re.compile(
+    r"[$+]+ (?:echo|printf|true|:|exit \d+|rm -[rf]+|set [+-][a-z]+)(?: [^;&|]*)?"
+)
+"""A command traced by ``bash -x`` that cannot fail, or only reports and ends a failure."""
 _LOG_RECORD = re.compile(r".*\b(?:ERROR|CRITICAL|EXCEPTION|WARNING)\b")
 """A log record's level: the line before ``Traceback`` that ``logger.exception`` writes."""
 _RUNNER_TEXT = re.compile(
@@ -149,23 +157,28 @@ def read_log(text: str, book: Spellbook) -> list[Finding]:
 def _with_conflict_markers(found: list[Located], lines: Sequence[str]) -> list[Located]:
     """Add the conflict markers an error's excerpt shows as an error of their own, before it:
     a parser stumbles on ``<<<<<<< HEAD`` and reports a syntax error, but the markers are the
-    cause (rule 4 links the two)."""
+    cause (rule 4 links the two). The excerpt is above the error line in a traceback, inside
+    it in pytest's, and right under it where a compiler quotes the line (javac): there the
+    markers are read at the error's line, before it, since the error reports them."""
     added: list[Located] = []
     for located in found:
         if _CONFLICT.search(located.payload.message):
             continue
-        for index in range(max(0, located.start - 3), located.end):
+        stop = min(len(lines), located.end + _EXCERPT_BELOW)
+        for index in range(max(0, located.start - 3), stop):
             match = _MARKER.fullmatch(lines[index])
             if match is not None:
                 message = match["marker"].strip()
                 payload = ErrorPayload(
                     error_type="MergeConflict", message=message, context=lines[index]
                 )
-                added.append(Located(index, index, index + 1, payload))
+                anchor = min(index, located.anchor)
+                added.append(Located(anchor, index, index + 1, payload))
                 break
     if not added:
         return found
-    return sorted([*found, *added], key=lambda located: located.anchor)
+    # At one line, the markers come first: they are the cause of the error reported there.
+    return sorted([*added, *found], key=lambda located: located.anchor)
 
 
 def _install_successes(job: JobLog) -> list[int]:
@@ -212,7 +225,7 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
     errors = [item for item in before if item.kind == "error"] or before
     # The failing command is the last one before the exit line; with no exit line, the one
     # of the last error.
-    command = job.command_of(end if exits else errors[-1].at.anchor)
+    command = _failing_command(job, end if exits else errors[-1].at.anchor, before)
     failing = [item for item in before if job.command_of(item.at.anchor) == command]
     if failing:
         _decide(failing, ending)
@@ -231,6 +244,21 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
         late = item.kind == "wrapper" and item.at.anchor > end
         if item.kind in ("wrapper", "exit") and item.role != "failure" and root and not late:
             item.role, item.why = "consequence", f"follows from {_cite(root)}"
+
+
+def _failing_command(job: JobLog, line: int, before: list[_Item]) -> int:
+    """Return the command ``line`` belongs to, or, when that command and the ones just before
+    it only report (``echo``, ``exit 1``, ``rm -rf``: an ``EXIT`` trap, ``|| { echo …; exit 1;
+    }`` traced by ``bash -x``) and print no error, the command before them that has errors:
+    the reporting ran because it failed."""
+    command = job.command_of(line)
+    with_errors = {job.command_of(item.at.anchor) for item in before}
+    at = bisect_right(job.commands, line) - 1
+    while at >= 0 and job.commands[at] not in with_errors:
+        if not _REPORTING.fullmatch(job.lines[job.commands[at]]):
+            return command
+        at -= 1
+    return job.commands[at] if at >= 0 else command
 
 
 def _mark_logged_and_handled(items: list[_Item], job: JobLog, end: int) -> None:

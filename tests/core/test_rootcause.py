@@ -107,6 +107,19 @@ def test_conflict_markers_come_before_the_syntax_error_they_cause() -> None:
     assert found[0].payload.message == "<<<<<<< HEAD"
 
 
+def test_conflict_markers_a_compiler_quotes_under_its_error_are_the_cause() -> None:
+    out = (
+        "Main.java:3: error: illegal start of expression\n<<<<<<< HEAD\n^\n"
+        "Main.java:5: error: illegal start of expression\n=======\n^\n"
+        "Main.java:7: error: ';' expected\n>>>>>>> feature/retry\n                     ^\n"
+        "3 errors\n"
+    )
+    found = read_log(gha(("javac Main.java", out)), STARTER)
+    assert roles(found)[0] == ("failure", "MergeConflict")
+    assert found[0].payload.message == "<<<<<<< HEAD"
+    assert all(f.role == "consequence" for f in found if f.payload.error_type == "CompileError")
+
+
 def test_pytest_e_line_and_its_summary_are_one_error() -> None:
     out = (
         "    def test_total():\n>       assert total([10, 20]) == 30\n"
@@ -264,6 +277,25 @@ def test_a_carriage_return_causes_the_rest_of_its_command() -> None:
     found = read_log(gha(("bash build.sh", out), status=2), STARTER)
     assert found[0].role == "failure" and "$'\\r'" in found[0].payload.message
     assert next(f for f in found if f.payload.error_type == "MakeError").role == "consequence"
+
+
+def test_commands_that_only_report_after_the_failure_did_not_fail_the_job() -> None:
+    traced = (
+        "+ set -e\n+ trap 'echo cleaning up; rm -rf tmp' EXIT\n+ mkdir -p tmp\n"
+        "+ python -c 'import os; print(os.environ[\"TOKEN\"])'\n"
+        + TRACEBACK
+        + "+ echo cleaning up\ncleaning up\n+ rm -rf tmp\n"
+    )
+    found = read_log(gha(("bash -x ci.sh", traced)), STARTER)
+    assert roles(found)[0] == ("failure", "KeyError")
+    assert found[0].why == "last error before `Process completed with exit code 1.`"
+    reported = TRACEBACK + "+ echo 'check failed'\ncheck failed\n+ exit 1\n"
+    found = read_log(gha(("bash -x check.sh", "+ python check.py\n" + reported)), STARTER)
+    assert roles(found)[0] == ("failure", "KeyError")
+    # A command that can fail is still the failing one, though it printed no error.
+    silent = TRACEBACK + "+ ./upload.sh\nquota check: 105% used\n"
+    found = read_log(gha(("bash -x ci.sh", "+ python a.py\n" + silent)), STARTER)
+    assert roles(found)[0] == ("failure", "ProcessExit")
 
 
 def test_a_failing_command_without_errors_makes_the_exit_the_failure() -> None:
