@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tests.quality.cilog_steps import PY, Case, Step
 from tests.quality.cilog_tuning import write_logs
+from tests.quality.cilog_variants_cascades import cascade_cases
 from tests.quality.cilog_variants_more import more_cases
 from tests.quality.cilog_variants_native import native_cases
 
@@ -73,8 +74,9 @@ _PASSING_TESTS = "".join(f"def test_fine_{i}():\n    assert {i} + 1 > {i}\n\n" f
 
 def variant_cases() -> list[Case]:
     """Every case of the batch: Python and Node here, the compiled ecosystems and the rest in
-    ``cilog_variants_native``, other runners and wrappers in ``cilog_variants_more``."""
-    return python_cases() + node_cases() + native_cases() + more_cases()
+    ``cilog_variants_native``, other runners and wrappers in ``cilog_variants_more``, causes
+    and consequences in ``cilog_variants_cascades``."""
+    return python_cases() + node_cases() + native_cases() + more_cases() + cascade_cases()
 
 
 def python_cases() -> list[Case]:
