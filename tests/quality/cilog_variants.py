@@ -30,6 +30,7 @@ from tests.quality.cilog_tuning import write_logs
 from tests.quality.cilog_variants_cascades import cascade_cases
 from tests.quality.cilog_variants_more import more_cases
 from tests.quality.cilog_variants_native import native_cases
+from tests.quality.cilog_variants_versions import version_cases
 
 OUT = Path(__file__).with_name("cilogs_variants.json.gz")
 
@@ -75,8 +76,10 @@ _PASSING_TESTS = "".join(f"def test_fine_{i}():\n    assert {i} + 1 > {i}\n\n" f
 def variant_cases() -> list[Case]:
     """Every case of the batch: Python and Node here, the compiled ecosystems and the rest in
     ``cilog_variants_native``, other runners and wrappers in ``cilog_variants_more``, causes
-    and consequences in ``cilog_variants_cascades``."""
-    return python_cases() + node_cases() + native_cases() + more_cases() + cascade_cases()
+    and consequences in ``cilog_variants_cascades``, other tool versions in
+    ``cilog_variants_versions``."""
+    cases = python_cases() + node_cases() + native_cases() + more_cases() + cascade_cases()
+    return cases + version_cases()
 
 
 def python_cases() -> list[Case]:
