@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from tests.quality.cilog_steps import Case, Step
 
-_PY = "/root/.pyenv/versions/{}/bin/python"
+_PY = '"$(pyenv prefix {})/bin/python"'
+"""An interpreter pyenv installed (CI images carry several)."""
 _JAVA25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/"
+"""The system's second JDK, next to the default Java 17."""
 
 
 def _py(name: str, label: str | None, version: str, source: str, env: str = "") -> Case:
