@@ -12,6 +12,12 @@ tools printed them:
   ``section_start:`` / ``section_end:`` (https://docs.gitlab.com/ee/ci/jobs/#custom-collapsible-
   sections), Jenkins ``[Pipeline] …`` lines.
 
+After a failure, runners run more: GitLab the job's ``after_script`` (its section's title,
+``Running after_script``, is kept), Jenkins a pipeline's post actions (``[Pipeline] {
+(Declarative: Post Actions)``, kept as ``(Declarative: Post Actions)``). ``after`` is the line
+where that starts: what follows did not decide the job's status
+(https://docs.gitlab.com/ee/ci/yaml/#after_script, https://www.jenkins.io/doc/book/pipeline/syntax/#post).
+
 A command starts where the runner echoes it: ``##[group]Run CMD`` (written ``$ CMD``), GitLab's
 ``$ CMD``, and the ``+ CMD`` of ``sh -x`` (Jenkins' ``sh`` steps). Roles use these boundaries: an
 error in a command the job went on from did not end the job.
@@ -39,16 +45,19 @@ _DROPPED = re.compile(
 )
 _MARKER = re.compile(r"\n##\[(?:group|error|warning|notice|debug|command|section)\]")
 _COMMAND = re.compile(r"\n[$+]+ \S")
+_POST_ACTIONS = "\n[Pipeline] { (Declarative: Post Actions)"
+_AFTER = re.compile(r"\n(?:Running after_script|\(Declarative: Post Actions\))(?=\n)")
 
 
 class JobLog(NamedTuple):
-    """A cleaned log: its text, its lines, where each line starts in the text, and the indexes
-    of the lines where a command starts."""
+    """A cleaned log: its text, its lines, where each line starts in the text, the indexes
+    of the lines where a command starts, and where the runner's after-failure steps start."""
 
     text: str
     lines: list[str]
     starts: list[int]
     commands: tuple[int, ...]
+    after: int | None = None
 
     def command_of(self, line: int) -> int:
         """Return the index of the command line ``line`` belongs to (-1: before any command)."""
@@ -74,6 +83,7 @@ def clean_log(text: str) -> str:
     text = _TIMESTAMP.sub("\n", "\n" + text)
     if "##[" in text or "[Pipeline] " in text or "section_" in text:
         text = text.replace("\n##[group]Run ", "\n$ ")
+        text = text.replace(_POST_ACTIONS, "\n(Declarative: Post Actions)")
         text = _DROPPED.sub("", text)
         text = _MARKER.sub("\n", text)
     return text[1:]
@@ -86,4 +96,5 @@ def read_job_log(text: str) -> JobLog:
     starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
     job = JobLog(cleaned, lines, starts, ())
     commands = tuple(job.line_at(m.start()) for m in _COMMAND.finditer("\n" + cleaned))
-    return job._replace(commands=commands)
+    after = _AFTER.search("\n" + cleaned)
+    return job._replace(commands=commands, after=job.line_at(after.start()) if after else None)

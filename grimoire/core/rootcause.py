@@ -20,7 +20,9 @@ error (``extract.locate_errors``) and gives each a role:
 The rules, in order (build for the class, not the case):
 
 1. The job ends at its last exit line (``Process completed with exit code N``, GitLab's ``Job
-   failed``, Jenkins' ``script returned exit code``); errors after it did not end it.
+   failed``, Jenkins' ``script returned exit code``), or where the runner starts what it runs
+   after a failure (GitLab's ``after_script``, Jenkins' post actions: ``joblog``); errors
+   after that did not end it.
 2. The failing command (``joblog``) is the last command before the end (without an exit line:
    the command of the last error that is not a wrapper, a line that only says a tool failed),
    passing back over commands traced after it that only report (``+ echo …``, ``+ exit 1``,
@@ -209,6 +211,8 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
     """Give every item its role and reason (the module docstring's rules)."""
     exits = [item for item in items if item.kind == "exit"]
     end = exits[-1].at.anchor if exits else len(job.lines)
+    if job.after is not None and job.after < end:
+        end = job.after  # after_script, post actions: they run whatever the outcome
     ending = f"`{_text(exits[-1])}`" if exits else "the end of the log"
     _mark_logged_and_handled(items, job, end)
     _mark_tolerated_installs(items, job, end)
@@ -217,7 +221,11 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
         if item.kind == "warning":
             item.why = item.why or "a warning: it did not fail the build"
         elif item.at.anchor > end:
-            item.why = "after the job ended"
+            item.why = (
+                "run after the failure (after_script, post actions): it did not fail the job"
+                if end == job.after and (not exits or item.at.anchor < exits[-1].at.anchor)
+                else "after the job ended"
+            )
     if not before:
         for item in exits:
             item.role, item.why = "failure", "the job's exit status; no error above explains it"

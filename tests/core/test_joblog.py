@@ -63,6 +63,28 @@ def test_jenkins_pipeline_lines_and_timestamper_are_stripped() -> None:
     assert job.next_command(0) is None
 
 
+def test_what_runners_run_after_a_failure_is_marked() -> None:
+    gitlab = (
+        "$ python job.py\nKeyError: 'region'\nsection_end:1:step_script\r\x1b[0K\n"
+        "section_start:2:after_script\r\x1b[0K\x1b[0K\x1b[36;1mRunning after_script\x1b[0;m\n"
+        "\x1b[32;1mRunning after script...\x1b[0;m\n$ docker logs app\n"
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n"
+        "section_end:3:after_script\r\x1b[0K\nERROR: Job failed: exit code 1\n"
+    )
+    job = read_job_log(gitlab)
+    assert job.after is not None and job.lines[job.after] == "Running after_script"
+    jenkins = (
+        "[Pipeline] sh\n+ python job.py\nKeyError: 'region'\n[Pipeline] }\n"
+        "[Pipeline] // stage\n[Pipeline] stage\n[Pipeline] { (Declarative: Post Actions)\n"
+        "[Pipeline] sh\n+ docker logs app\nCannot connect to the Docker daemon\n"
+        "[Pipeline] End of Pipeline\nERROR: script returned exit code 1\n"
+    )
+    job = read_job_log(jenkins)
+    assert job.after is not None and job.lines[job.after] == "(Declarative: Post Actions)"
+    assert job.lines[job.after + 1] == "+ docker logs app"
+    assert read_job_log(GITHUB).after is None
+
+
 def test_lines_before_any_command_belong_to_none() -> None:
     job = read_job_log("setup\n$ one\nout\n+ two\nout\n")
     assert job.commands == (1, 3)

@@ -298,6 +298,20 @@ def test_commands_that_only_report_after_the_failure_did_not_fail_the_job() -> N
     assert roles(found)[0] == ("failure", "ProcessExit")
 
 
+def test_what_a_runner_runs_after_the_failure_did_not_fail_the_job() -> None:
+    jenkins = (
+        "[Pipeline] sh\n+ python job.py\n" + TRACEBACK + "[Pipeline] }\n[Pipeline] // stage\n"
+        "[Pipeline] stage\n[Pipeline] { (Declarative: Post Actions)\n[Pipeline] sh\n"
+        "+ docker logs app\nCannot connect to the Docker daemon at unix:///var/run/docker.sock."
+        " Is the docker daemon running?\n[Pipeline] }\n[Pipeline] End of Pipeline\n"
+        "ERROR: script returned exit code 1\nFinished: FAILURE\n"
+    )
+    found = read_log(jenkins, STARTER)
+    assert roles(found)[0] == ("failure", "KeyError")
+    docker = next(f for f in found if "Docker daemon" in f.payload.message)
+    assert docker.role == "warning" and docker.why.startswith("run after the failure")
+
+
 def test_a_failing_command_without_errors_makes_the_exit_the_failure() -> None:
     log = gha(
         ("npm install || true", "npm error code ERESOLVE\nnpm error ERESOLVE unable to resolve\n"),
