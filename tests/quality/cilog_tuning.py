@@ -26,7 +26,9 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from tests.quality.cilog_steps import (
     _CONFLICT,
@@ -1008,13 +1010,22 @@ def main() -> None:
     write_logs(tuning_cases(), OUT)
 
 
-def write_logs(cases: list[Case], out: Path) -> None:
+def write_logs(
+    cases: list[Case],
+    out: Path,
+    *,
+    extra_steps: Mapping[str, Step] | None = None,
+    extra_logs: Callable[[dict[str, Run]], list[dict[str, Any]]] | None = None,
+) -> None:
     """Run each failing step (and the noise it needs) once and write two tuning-only logs of
-    each case that failed to ``out``: held out never, whatever their names hash to."""
+    each case that failed to ``out``: held out never, whatever their names hash to.
+
+    ``extra_steps`` are run too, and ``extra_logs`` writes more logs from all the runs."""
     _slow_server()
     tsc = _install_tsc()
     runs: dict[str, Run] = {}
     needed = {c.step.name: c.step for c in cases}
+    needed.update(extra_steps or {})
     needed.update(NOISE)
     for name, step in needed.items():
         started = time.monotonic()
@@ -1050,6 +1061,9 @@ def write_logs(cases: list[Case], out: Path) -> None:
                     "log": text,
                 }
             )
+    if extra_logs is not None:
+        logs += extra_logs(runs)
+    assert not any(log["held_out"] for log in logs)
     data = json.dumps(logs, ensure_ascii=False).encode()
     with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as f:
         f.write(data)

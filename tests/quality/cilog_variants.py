@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tests.quality.cilog_steps import PY, Case, Step
 from tests.quality.cilog_tuning import write_logs
+from tests.quality.cilog_variants_after import after_logs, after_steps
 from tests.quality.cilog_variants_cascades import cascade_cases
 from tests.quality.cilog_variants_more import more_cases
 from tests.quality.cilog_variants_native import native_cases
@@ -635,7 +636,7 @@ def node_cases() -> list[Case]:
 
 def main() -> None:
     """Run every case of the batch once and write its tuning-only logs."""
-    write_logs(variant_cases(), OUT)
+    write_logs(variant_cases(), OUT, extra_steps=after_steps(), extra_logs=after_logs)
 
 
 if __name__ == "__main__":
