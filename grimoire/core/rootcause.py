@@ -222,7 +222,7 @@ def _assign(items: list[_Item], job: JobLog, successes: list[int]) -> None:
             item.why = item.why or "a warning: it did not fail the build"
         elif item.at.anchor > end:
             item.why = (
-                "run after the failure (after_script, post actions): it did not fail the job"
+                "run after the job's steps (after_script, post actions): it did not fail the job"
                 if end == job.after and (not exits or item.at.anchor < exits[-1].at.anchor)
                 else "after the job ended"
             )

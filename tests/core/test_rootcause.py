@@ -309,7 +309,7 @@ def test_what_a_runner_runs_after_the_failure_did_not_fail_the_job() -> None:
     found = read_log(jenkins, STARTER)
     assert roles(found)[0] == ("failure", "KeyError")
     docker = next(f for f in found if "Docker daemon" in f.payload.message)
-    assert docker.role == "warning" and docker.why.startswith("run after the failure")
+    assert docker.role == "warning" and docker.why.startswith("run after the job's steps")
 
 
 def test_a_failing_command_without_errors_makes_the_exit_the_failure() -> None:
