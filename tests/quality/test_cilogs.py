@@ -41,6 +41,8 @@ def test_root_cause_is_named_first(part: bool) -> None:
         f"\n{'held-out' if part else 'tuning'}: top-1 {result['top1']:.3f}, MRR "
         f"{result['mrr']:.3f}, false answers {result['false_answers']}/{result['negatives']}"
     )
-    assert result["top1"] >= MIN_TOP1, result["misses"]
-    assert result["mrr"] >= MIN_MRR, result["misses"]
-    assert result["false_answers"] <= MAX_FALSE_ANSWER_RATE * result["negatives"], result["misses"]
+    # The held-out part's misses are never shown: read, they would be tuned on.
+    misses = "(held-out: not shown)" if part else result["misses"]
+    assert result["top1"] >= MIN_TOP1, misses
+    assert result["mrr"] >= MIN_MRR, misses
+    assert result["false_answers"] <= MAX_FALSE_ANSWER_RATE * result["negatives"], misses
