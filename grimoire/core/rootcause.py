@@ -8,7 +8,8 @@ error (``extract.locate_errors``) and gives each a role:
 - ``consequence``: follows from an earlier failure: the ``make: ***``, ``npm error Lifecycle``,
   ``Failed to execute goal … Compilation failure`` (or surefire's bare ``…:test (default-test) on
   project demo:``) and exit-code lines that report a tool failed,
-  a parent process reporting its child failed (``CalledProcessError``, ``Command failed:``),
+  a parent process reporting its child failed (``CalledProcessError``, ``Command failed:``) or
+  a thread its worker (Rust's ``Err`` value ``Any { .. }`` from ``join``),
   the import errors of a package that did not install, the syntax errors of committed conflict
   markers, the errors after a ``$'\\r'`` (a script with Windows line endings), an exception raised
   while handling another (Python's "During handling of the above exception");
@@ -76,10 +77,12 @@ _WRAPPER = re.compile(
     r"|Failed to execute goal \S*maven-(?:surefire|failsafe)-plugin:\S+ \([\w.-]+\) on project"
     r" [\w.-]+:?\s*$"
     r"|.*returned a non-zero code|.*did not complete successfully|could not compile"
-    r"|.*returned non-zero exit status -?\d+|Command failed: )"
+    r"|.*returned non-zero exit status -?\d+|Command failed: "
+    r"|.*on an `Err` value: Any \{ \.\. \}$)"
 )
-"""A line that only says a tool or a child process failed (make, npm, Maven, Docker, Python's
-``CalledProcessError``, Node's ``execSync``): what the tool printed before it is the failure."""
+"""A line that only says a tool, a child process or a thread failed (make, npm, Maven, Docker,
+Python's ``CalledProcessError``, Node's ``execSync``, Rust's ``join().unwrap()`` of a panicked
+thread: ``Err`` value ``Any { .. }``): what failed, printed before it, is the failure."""
 _MARKER = re.compile(r"(?:E\s+)?\s*(?:\d+ \| )?(?P<marker>(?:<{7}|>{7})(?: \S.*)?)")
 _CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: \S|$)|conflict marker", re.MULTILINE)
 _INSTALL_OK = re.compile(

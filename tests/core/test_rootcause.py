@@ -269,6 +269,21 @@ def test_a_failing_test_comes_before_maven_saying_the_tests_failed() -> None:
     assert next(f for f in found if f.payload.error_type == "MavenError").role == "consequence"
 
 
+def test_a_thread_panic_comes_before_the_join_that_unwraps_it() -> None:
+    out = (
+        "     Running `target/debug/tool`\n"
+        "thread '<unnamed>' panicked at src/main.rs:6:9:\n"
+        "index out of bounds: the len is 3 but the index is 5\n"
+        "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+        "thread 'main' panicked at src/main.rs:8:29:\n"
+        "called `Result::unwrap()` on an `Err` value: Any { .. }\n"
+    )
+    found = read_log(gha(("cargo run", out), status=101), STARTER)
+    assert found[0].role == "failure" and "index out of bounds" in found[0].payload.message
+    join = next(f for f in found if "Any { .. }" in f.payload.message)
+    assert join.role == "consequence"
+
+
 def test_a_carriage_return_causes_the_rest_of_its_command() -> None:
     out = (
         "build.sh: line 3: $'\\r': command not found\n"
