@@ -153,12 +153,7 @@ def test_serve_logs_one_startup_summary(tmp_path: Path) -> None:
 def test_serve_with_several_worker_processes_answers(tmp_path: Path) -> None:
     """The README's `grimoire serve --workers 4`: every process gets the app and its limits."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_"))},
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
-        "WORKER_CONCURRENCY": "0",
-    }
+    env = sqlite_service_env(tmp_path, WORKER_CONCURRENCY="0")
     server = subprocess.Popen(
         [sys.executable, "-m", "grimoire", "serve", "--port", str(port), "--workers", "2"],
         cwd=tmp_path,
@@ -221,12 +216,7 @@ def test_serve_runs_its_job_loops_in_a_lower_priority_child_that_dies_with_it(
 ) -> None:
     """Analysis yields the CPU to intake (nice +10), and a kill -9 leaves no worker behind."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_"))},
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
-        "WORKER_CONCURRENCY": "1",
-    }
+    env = sqlite_service_env(tmp_path, WORKER_CONCURRENCY="1")
     server = subprocess.Popen(
         [sys.executable, "-m", "grimoire", "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -254,6 +244,12 @@ def test_serve_runs_its_job_loops_in_a_lower_priority_child_that_dies_with_it(
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def sqlite_service_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """This environment without GitHub or database settings, a SQLite file, and ``settings``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_"))}
+    return base | {"LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp_path}/g.db"} | settings
 
 
 def nice_of(pid: int) -> int:
