@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -59,6 +60,18 @@ def transactions(engine: Engine) -> list[str]:
     return begun
 
 
+@contextlib.contextmanager
+def locked(sqlite_url: str, mode: str) -> Iterator[None]:
+    """Hold the database's lock (``BEGIN mode``) from another connection meanwhile."""
+    lock = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
+    lock.execute(f"BEGIN {mode}")
+    try:
+        yield
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+
+
 def stores(writer: IntakeWriter) -> list[int]:
     """Record the size of each batch the writer stores from now on (also one that fails)."""
     sizes: list[int] = []
@@ -97,15 +110,10 @@ async def test_a_locked_database_fails_the_batch_at_once_and_loses_nothing_later
 ) -> None:
     await writer.record(arrival("warm-up"))
     batches = stores(writer)
-    lock = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
-    lock.execute("BEGIN EXCLUSIVE")
-    try:
+    with locked(sqlite_url, "EXCLUSIVE"):
         results = await asyncio.gather(
             *(writer.record(arrival(f"d{i}")) for i in range(10)), return_exceptions=True
         )
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
     assert all(isinstance(r, Exception) and "locked" in str(r) for r in results), results
     # One wait for the lock per batch, not one per delivery (each would wait busy_timeout).
     assert len(batches) <= 2, len(batches)
@@ -121,16 +129,11 @@ async def test_a_lock_held_by_another_process_is_waited_for_then_taken(
     """The writer asks again for the lock (its busy_timeout is 0): released, it is taken."""
     await writer.record(arrival("warm-up"))
     begun = transactions(file_engine)
-    lock = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
-    lock.execute("BEGIN IMMEDIATE")
-    waiting = asyncio.ensure_future(writer.record(arrival("d1")))
-    try:
+    with locked(sqlite_url, "IMMEDIATE"):
+        waiting = asyncio.ensure_future(writer.record(arrival("d1")))
         # The BEGINs are counted on the writer's thread: polled here.
         while len(begun) < 3:  # asked, refused, asked again  # noqa: ASYNC110
             await asyncio.sleep(0.001)
         assert not waiting.done()
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
     assert await waiting == "queued"
     assert await stored_ids(sqlite_url) == {"warm-up", "d1"}
