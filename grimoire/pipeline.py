@@ -67,7 +67,7 @@ async def report_stored(res: Resources, job: PullJob) -> bool:
     the findings are stored, and re-reading would spend rate limit and could differ (a spell
     edited since). The channels edit what they sent, so reporting again adds nothing twice.
     """
-    async with res.sessions.begin() as session:
+    async with res.readers() as session:  # a read: no write lock for the common "nothing"
         stored = await analyses.unreported_findings(
             session, repository=job.repository, pr_number=job.pr_number, head_sha=job.head_sha
         )

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 
 async def begin(res: Resources, job: PullJob, analysis_id: int) -> None:
-    """Mark the report pending and let each channel show that the analysis started."""
-    await _set_status(res, analysis_id, "pending", None)
+    """Let each channel show that the analysis started (its report is pending already:
+    ``analyses.start_analysis``)."""
     for channel in enabled_channels(res.settings):
         try:
             await channel.begin(res, job, analysis_id)
