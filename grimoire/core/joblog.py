@@ -4,7 +4,7 @@ Runners decorate what the commands print. Cleaning removes it so that the errors
 tools printed them:
 
 - line endings (``\\r\\n``, and a lone ``\\r``: progress bars and GitLab's section headers);
-- ANSI colour and erase codes;
+- ANSI colour and erase codes, and character-set selections (``tput sgr0``'s ``ESC ( B``);
 - timestamps at the start of a line: GitHub Actions (``2024-05-01T10:00:00.1234567Z``), GitLab's
   timestamped logs (``… 00O``), Jenkins' Timestamper (``[2024-05-01T10:00:00.123Z]``);
 - markers: GitHub Actions ``##[group]`` / ``##[endgroup]`` / ``##[error]`` / ``##[warning]``
@@ -33,7 +33,11 @@ from itertools import accumulate
 from typing import NamedTuple
 
 _NEWLINES = re.compile(r"\r\n?")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?")
+_ANSI = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[()*+][0-9A-Za-z]"
+)
+"""Colour and erase codes (CSI), titles and links (OSC), and character-set selections: ``tput
+sgr0`` on xterm resets with ``ESC ( B`` before ``ESC [ m``."""
 # Every line pattern starts with "\n" rather than "^" (MULTILINE): re then scans for the
 # newline literal instead of trying the pattern at every offset, 10-20x faster on a big log.
 _TIMESTAMP = re.compile(

@@ -85,6 +85,11 @@ def test_what_runners_run_after_a_failure_is_marked() -> None:
     assert read_job_log(GITHUB).after is None
 
 
+def test_tput_resets_leave_nothing_behind() -> None:
+    tinted = "\x1b[31mKeyError: 'timeout'\x1b(B\x1b[m\n\x1b[1mdone\x1b(B\x1b[m\n"
+    assert clean_log(tinted) == "KeyError: 'timeout'\ndone\n"
+
+
 def test_lines_before_any_command_belong_to_none() -> None:
     job = read_job_log("setup\n$ one\nout\n+ two\nout\n")
     assert job.commands == (1, 3)
