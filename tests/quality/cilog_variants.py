@@ -31,6 +31,7 @@ from tests.quality.cilog_variants_after import after_logs, after_steps
 from tests.quality.cilog_variants_cascades import cascade_cases
 from tests.quality.cilog_variants_more import more_cases
 from tests.quality.cilog_variants_native import native_cases
+from tests.quality.cilog_variants_resolvers import resolver_cases
 from tests.quality.cilog_variants_tinted import tinted_cases
 from tests.quality.cilog_variants_versions import version_cases
 from tests.quality.cilog_variants_workers import worker_cases
@@ -81,9 +82,10 @@ def variant_cases() -> list[Case]:
     ``cilog_variants_native``, other runners and wrappers in ``cilog_variants_more``, causes
     and consequences in ``cilog_variants_cascades``, other tool versions in
     ``cilog_variants_versions``, workers' errors in ``cilog_variants_workers``, output tinted
-    by ``tput`` in ``cilog_variants_tinted``."""
+    by ``tput`` in ``cilog_variants_tinted``, dependency resolution in
+    ``cilog_variants_resolvers``."""
     cases = python_cases() + node_cases() + native_cases() + more_cases() + cascade_cases()
-    return cases + version_cases() + worker_cases() + tinted_cases()
+    return cases + version_cases() + worker_cases() + tinted_cases() + resolver_cases()
 
 
 def python_cases() -> list[Case]:
