@@ -15,6 +15,7 @@ Run from the repository root: ``python bench/crash_recovery.py`` (about two minu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -60,9 +61,18 @@ def body_for(n: int) -> bytes:
 async def deliver(
     url: str, numbers: list[int], acked: set[int], kill_at: int | None, service: Service
 ) -> list[int]:
-    """Deliver ``numbers``, kill the service at ``kill_at`` acknowledgements; return the lost."""
+    """Deliver ``numbers``, kill the service once ``kill_at`` are acknowledged and some job is
+    running (a kill before the worker has claimed anything orphans nothing); return the lost."""
     limit = asyncio.Semaphore(PARALLEL)
     unanswered: list[int] = []
+    running = asyncio.Event()
+
+    async def watch(http: httpx.AsyncClient) -> None:
+        while not running.is_set():
+            with contextlib.suppress(httpx.TransportError, KeyError):
+                if await count(http, "processing", url) > 0:
+                    running.set()
+            await asyncio.sleep(0.05)
 
     async def one(http: httpx.AsyncClient, n: int) -> None:
         body = body_for(n)
@@ -80,18 +90,25 @@ async def deliver(
                 return
         if response.status_code in (200, 202):
             acked.add(n)
-            if kill_at is not None and len(acked) >= kill_at:
+            if kill_at is not None and len(acked) >= kill_at and running.is_set():
                 service.kill()
         else:
             unanswered.append(n)
 
     async with httpx.AsyncClient(timeout=10.0) as http:
+        watcher = asyncio.create_task(watch(http)) if kill_at is not None else None
         await asyncio.gather(*(one(http, n) for n in numbers))
+        if watcher is not None:
+            # Everything was acknowledged before a job ran: kill once one does.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(running.wait(), 30)
+            watcher.cancel()
+            service.kill()
     return sorted(unanswered)
 
 
-async def count(http: httpx.AsyncClient, status: str) -> int:
-    response = await http.get("/api/deliveries", params={"status": status, "limit": 1})
+async def count(http: httpx.AsyncClient, status: str, url: str = "") -> int:
+    response = await http.get(f"{url}/api/deliveries", params={"status": status, "limit": 1})
     return int(response.headers["x-total-count"])
 
 
