@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal, cast
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Select,
+    Table,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -78,23 +92,7 @@ def record_deliveries(
         first.setdefault(arrival.delivery_id, arrival)
     if not first:
         return []
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    # DO NOTHING + RETURNING: the ids stored now are ours, whatever another process stores at
-    # the same moment; the others were there before. A Core insert into the table: no ORM
-    # bookkeeping on the intake hot path.
-    table = cast(Table, Delivery.__table__)
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-    stored = set(session.scalars(statement, [_row(arrival, now) for arrival in first.values()]))
-    if stored:
-        payloads = cast(Table, DeliveryPayload.__table__)
-        session.execute(
-            insert(payloads),
-            [
-                {"delivery_id": delivery_id, "payload": arrival.payload}
-                for delivery_id, arrival in first.items()
-                if delivery_id in stored
-            ],
-        )
+    stored = _insert_new(session, first, now)
     known: dict[str, str] = {}
     if len(stored) < len(first):
         there = [delivery_id for delivery_id in first if delivery_id not in stored]
@@ -111,6 +109,83 @@ def record_deliveries(
         else:
             outcomes.append("duplicate")
     return outcomes
+
+
+def _insert_new(session: Session, arrivals: dict[str, Arrival], now: datetime) -> set[str]:
+    """Insert the deliveries with their bodies; return the ids stored now.
+
+    DO NOTHING + RETURNING: the ids stored now are ours, whatever another process stores at the
+    same moment; the others were there before.
+    """
+    rows = [_row(arrival, now) for arrival in arrivals.values()]
+    if _dialect(session) == "sqlite":
+        connection = session.connection()
+        stored = _insert_sqlite(connection, rows)
+        if not stored:
+            return stored
+        connection.exec_driver_sql(
+            "INSERT INTO delivery_payloads (delivery_id, payload) VALUES (?, ?)",
+            [(id_, arrival.payload) for id_, arrival in arrivals.items() if id_ in stored],
+        )
+        return stored
+    stored = set(
+        session.scalars(
+            postgresql.insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id),
+            rows,
+        )
+    )
+    if stored:
+        session.execute(
+            postgresql.insert(_PAYLOADS),
+            [
+                {"delivery_id": id_, "payload": arrival.payload}
+                for id_, arrival in arrivals.items()
+                if id_ in stored
+            ],
+        )
+    return stored
+
+
+_DELIVERIES = cast(Table, Delivery.__table__)
+_PAYLOADS = cast(Table, DeliveryPayload.__table__)
+
+
+def _insert_sqlite(connection: Connection, rows: list[dict[str, object]]) -> set[str]:
+    """The batch as one multi-row INSERT in SQL written once per batch size.
+
+    The intake writer's hot path: through SQLAlchemy's statement compilation and per-value type
+    processing a batch of 8 took ~1 ms of Python, as long as its fsync; the values go through
+    the same type processors here, once each.
+    """
+    columns, processors = _sqlite_binds(connection.dialect)
+    values = [
+        value if process is None else process(value)
+        for row in rows
+        for value, process in zip((row[c] for c in columns), processors, strict=True)
+    ]
+    found = connection.exec_driver_sql(_sqlite_insert_sql(len(rows)), tuple(values))
+    return {row[0] for row in found}
+
+
+@functools.cache
+def _sqlite_binds(dialect: Dialect) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    columns = tuple(column.name for column in _DELIVERIES.columns)
+    processors = tuple(
+        column.type.dialect_impl(dialect).bind_processor(dialect) for column in _DELIVERIES.columns
+    )
+    return columns, processors
+
+
+@functools.cache
+def _sqlite_insert_sql(count: int) -> str:
+    names = [column.name for column in _DELIVERIES.columns]
+    one = "(" + ", ".join("?" * len(names)) + ")"
+    # Names from the table's own metadata; every value is a parameter.
+    return (
+        f"INSERT INTO {_DELIVERIES.name} ({', '.join(names)}) VALUES "  # noqa: S608
+        + ", ".join([one] * count)
+        + " ON CONFLICT DO NOTHING RETURNING id"
+    )
 
 
 def _row(arrival: Arrival, now: datetime) -> dict[str, object]:
