@@ -145,6 +145,13 @@ async def claim(res: Resources) -> Job | None:
     under the write lock (``deliveries.next_due``); another worker may take it in between, so
     a few candidates are tried.
     """
+    job = await _claim(res)
+    if job is not None:
+        await _coalesce_rest(res, job)
+    return job
+
+
+async def _claim(res: Resources) -> Job | None:
     lease = timedelta(seconds=res.settings.job_lease_seconds)
     if res.engine.dialect.name != "sqlite":
         async with res.sessions.begin() as session:
@@ -160,6 +167,14 @@ async def claim(res: Resources) -> Job | None:
         if job is not None:
             return job
     return None
+
+
+async def _coalesce_rest(res: Resources, job: Job) -> None:
+    """Skip the rest of a long run of same-head jobs, a chunk per transaction."""
+    skipped = job.coalesced
+    while skipped == deliveries.COALESCE_CHUNK:
+        async with res.sessions.begin() as session:
+            skipped = await deliveries.coalesce(session, job, now=datetime.now(UTC))
 
 
 async def run_job(res: Resources, job: Job, pipeline: Pipeline) -> None:

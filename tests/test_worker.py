@@ -675,3 +675,20 @@ async def test_a_plain_connection_failure_is_one_log_line(
             await set_row(res, "b", next_attempt_at=now() - timedelta(milliseconds=1))
     [record] = [r for r in caplog.records if r.name == "grimoire.worker"]
     assert record.exc_info is not None
+
+
+async def test_a_long_run_of_one_head_is_coalesced_a_chunk_per_transaction(
+    res: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim skips the first chunk; the rest go in short transactions of their own, so
+    intake's commits can get in between; none is left queued, whatever the run's length."""
+    monkeypatch.setattr(deliveries, "COALESCE_CHUNK", 2)
+    start = now() - timedelta(minutes=1)
+    for n in range(7):
+        await enqueue(res, f"burst-{n}", at=start + timedelta(seconds=n), head="c" * 40)
+    job = await worker.claim(res)
+    assert job is not None and job.id == "burst-0"
+    assert job.coalesced == 2  # in the claim's own transaction
+    found = await statuses(res)
+    assert found["burst-0"] == "processing"
+    assert [found[f"burst-{n}"] for n in range(1, 7)] == ["skipped"] * 6
