@@ -13,8 +13,9 @@ from tests.quality.cilog_steps import Case, Step
 
 _PY = '"$(pyenv prefix {})/bin/python"'
 """An interpreter pyenv installed (CI images carry several)."""
-_JAVA25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/"
-"""The system's second JDK, next to the default Java 17."""
+_JAVA25 = '"${JAVA25_HOME:-$(ls -d /usr/lib/jvm/*-25-* | head -n 1)}/bin/"'
+"""A second JDK, next to the default Java 17: $JAVA25_HOME, else the first JDK 25 in Debian's
+JVM directory."""
 
 
 def _py(name: str, label: str | None, version: str, source: str, env: str = "") -> Case:
