@@ -22,5 +22,6 @@ async def record_delivery(
 ) -> Intake:
     """Store one delivery through ``record_deliveries`` and return what became of it."""
     arrival = Arrival(delivery_id, info, payload, status)
-    [outcome] = await session.run_sync(record_deliveries, [arrival], now=now)
+    connection = await session.connection()
+    [outcome] = await connection.run_sync(record_deliveries, [arrival], now=now)
     return outcome

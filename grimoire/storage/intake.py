@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import sessionmaker
 
 from grimoire.storage.db import is_database_outage
 from grimoire.storage.deliveries import Arrival, Intake, record_deliveries
@@ -108,7 +107,8 @@ class IntakeWriter:
         if self._thread is not None:
             return await self._thread.store(arrivals, now)
         async with self._sessions.begin() as session:
-            return await session.run_sync(record_deliveries, arrivals, now=now)
+            connection = await session.connection()
+            return await connection.run_sync(record_deliveries, arrivals, now=now)
 
     async def _store_one(self, arrival: Arrival, future: asyncio.Future[Intake]) -> None:
         try:
@@ -126,7 +126,6 @@ class _WriterThread:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
         # One thread: SQLite has one writer anyway, and its connections never change thread.
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="grimoire-intake")
 
@@ -135,8 +134,8 @@ class _WriterThread:
         return await loop.run_in_executor(self._executor, self._store, arrivals, now)
 
     def _store(self, arrivals: list[Arrival], now: datetime) -> list[Intake]:
-        with self._sessions.begin() as session:
-            return record_deliveries(session, arrivals, now=now)
+        with self._engine.begin() as connection:
+            return record_deliveries(connection, arrivals, now=now)
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._engine.dispose)

@@ -29,7 +29,8 @@ async def test_every_column_is_read_back_as_given(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with create_sessions(engine).begin() as session:
-            outcomes = await session.run_sync(record_deliveries, arrivals, now=NOW)
+            connection = await session.connection()
+            outcomes = await connection.run_sync(record_deliveries, arrivals, now=NOW)
         assert outcomes == ["queued", "ignored", "ignored", "duplicate"]
         async with create_sessions(engine).begin() as session:
             rows = {row.id: row for row in await session.scalars(select(Delivery))}
