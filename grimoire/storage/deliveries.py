@@ -118,21 +118,20 @@ def record_deliveries(
 
 
 def _insert_new(connection: Connection, arrivals: dict[str, Arrival], now: datetime) -> set[str]:
-    """Insert the deliveries with their bodies; return the ids stored now.
-
-    DO NOTHING + RETURNING: the ids stored now are ours, whatever another process stores at the
-    same moment; the others were there before.
-    """
+    """Insert the deliveries with their bodies; return the ids stored now (the others were
+    there before)."""
     rows = [_row(arrival, now) for arrival in arrivals.values()]
     if connection.dialect.name == "sqlite":
         stored = _insert_sqlite(connection, rows)
-        if not stored:
-            return stored
-        connection.exec_driver_sql(
-            "INSERT INTO delivery_payloads (delivery_id, payload) VALUES (?, ?)",
-            [(id_, arrival.payload) for id_, arrival in arrivals.items() if id_ in stored],
-        )
+        payloads = [(id_, arrival.payload) for id_, arrival in arrivals.items() if id_ in stored]
+        if payloads:
+            connection.exec_driver_sql(
+                _sqlite_rows_sql(_PAYLOADS.name, ("delivery_id", "payload"), len(payloads)),
+                tuple(value for pair in payloads for value in pair),
+            )
         return stored
+    # DO NOTHING + RETURNING: the ids stored now are ours, whatever another transaction stores
+    # at the same moment.
     stored = set(
         connection.scalars(
             postgresql.insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id),
@@ -156,20 +155,32 @@ _PAYLOADS = cast(Table, DeliveryPayload.__table__)
 
 
 def _insert_sqlite(connection: Connection, rows: list[dict[str, object]]) -> set[str]:
-    """The batch as one multi-row INSERT in SQL written once per batch size.
+    """Look the batch's ids up, then insert the new ones in one multi-row INSERT; return them.
 
-    The intake writer's hot path: through SQLAlchemy's statement compilation and per-value type
-    processing a batch of 8 took ~1 ms of Python, as long as its fsync; the values go through
-    the same type processors here, once each.
+    The intake writer's hot path, written for the fewest trips into SQLite. Through SQLAlchemy's
+    statement compilation and per-value type processing a batch of 8 took ~1 ms of Python, as
+    long as its fsync; the values go through the same type processors here, once each. Each
+    trip (a statement, or a row of RETURNING) releases the GIL and must take it back from the
+    event loop, which answers webhooks meanwhile: one SELECT that usually finds nothing and one
+    INSERT are two trips, where INSERT … RETURNING took one per row. A SQLite transaction that
+    writes holds the database's one write lock from its BEGIN IMMEDIATE (``storage.db``), so
+    nothing can store one of these ids between the two statements.
     """
-    columns, processors = _sqlite_binds(connection.dialect)
-    values = [
-        value if process is None else process(value)
-        for row in rows
-        for value, process in zip((row[c] for c in columns), processors, strict=True)
-    ]
-    found = connection.exec_driver_sql(_sqlite_insert_sql(len(rows)), tuple(values))
-    return {row[0] for row in found}
+    ids = tuple(row["id"] for row in rows)
+    select_known = (
+        f"SELECT id FROM {_DELIVERIES.name} WHERE id IN ({', '.join('?' * len(ids))})"  # noqa: S608
+    )
+    known = {row[0] for row in connection.exec_driver_sql(select_known, ids)}
+    new = [row for row in rows if row["id"] not in known]
+    if new:
+        columns, processors = _sqlite_binds(connection.dialect)
+        values = tuple(
+            value if process is None else process(value)
+            for row in new
+            for value, process in zip((row[c] for c in columns), processors, strict=True)
+        )
+        connection.exec_driver_sql(_sqlite_rows_sql(_DELIVERIES.name, columns, len(new)), values)
+    return {str(row["id"]) for row in new}
 
 
 @functools.cache
@@ -182,14 +193,13 @@ def _sqlite_binds(dialect: Dialect) -> tuple[tuple[str, ...], tuple[Any, ...]]:
 
 
 @functools.cache
-def _sqlite_insert_sql(count: int) -> str:
-    names = [column.name for column in _DELIVERIES.columns]
-    one = "(" + ", ".join("?" * len(names)) + ")"
-    # Names from the table's own metadata; every value is a parameter.
+def _sqlite_rows_sql(table: str, columns: tuple[str, ...], count: int) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …), …`` for ``count`` rows."""
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    # Names from the tables' own metadata; every value is a parameter.
     return (
-        f"INSERT INTO {_DELIVERIES.name} ({', '.join(names)}) VALUES "  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
         + ", ".join([one] * count)
-        + " ON CONFLICT DO NOTHING RETURNING id"
     )
 
 

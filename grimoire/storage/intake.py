@@ -7,10 +7,13 @@ delivery to this writer and wait; the writer stores everything that has arrived 
 transaction, commits, and only then answers each request. Nothing is acknowledged before its
 commit, so durability is unchanged; throughput grows with concurrency.
 
-On a SQLite file the batch runs in one call to a dedicated writer thread with a blocking
-connection. Through the async driver each statement is several hops between the event loop and
-the driver's thread, and under load each hop waits behind the loop's HTTP work: measured with
-bench/webhook_intake.sh, a batch of ~32 deliveries took 14 ms that way (p50), most of it queued.
+On a SQLite file the batches are written by a dedicated thread with a blocking connection, which
+takes the next batch as soon as it has committed one. Through the async driver each statement is
+several hops between the event loop and the driver's thread, and under load each hop waits
+behind the loop's HTTP work: measured with bench/webhook_intake.sh, a batch of ~32 deliveries
+took 14 ms that way (p50), most of it queued. Handing each batch to the thread from the event
+loop had the same flaw once per batch: the thread sat idle between batches until the loop got
+round to starting the next one (batches of 8 every ~8 ms, of which ~5 ms writing).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -36,21 +39,120 @@ class IntakeWriter:
     """Stores deliveries in batches; ``record()`` returns once its delivery is committed.
 
     ``file_engine``: a blocking engine on the same SQLite file (``db.sqlite_file_engine``), which
-    the writer then owns; without one, batches go through ``sessions``.
+    the writer then owns and writes with from its own thread; without one, batches go through
+    ``sessions`` on the event loop.
     """
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], *, file_engine: Engine | None = None
     ) -> None:
+        self._batches: _WriterThread | _SessionBatches = (
+            _SessionBatches(sessions) if file_engine is None else _WriterThread(file_engine)
+        )
+
+    async def record(self, arrival: Arrival) -> Intake:
+        """Store ``arrival`` durably and return what became of it."""
+        return await self._batches.record(arrival)
+
+    async def close(self) -> None:
+        """Store what is pending, then stop (never in the middle of a batch)."""
+        await self._batches.close()
+
+
+Pending = list[tuple[Arrival, "asyncio.Future[Intake]"]]
+Outcomes = list[Intake | Exception]
+Settled = list[tuple["asyncio.Future[Intake]", Intake | Exception]]
+
+
+class _WriterThread:
+    """A blocking engine and the one thread that writes batches with it.
+
+    Requests append to ``_pending`` from the event loop; the thread takes everything pending (up
+    to ``MAX_BATCH``), stores it, hands the outcomes back to the loop and takes the next.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pending: Pending = []
+        self._ready = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    async def record(self, arrival: Arrival) -> Intake:
+        future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
+        with self._ready:
+            if self._closing:
+                raise RuntimeError("intake is closed")
+            if self._thread is None:
+                # One thread: SQLite has one writer anyway, and its connections never change
+                # thread. A daemon, so that a process that never closes intake still exits.
+                self._thread = threading.Thread(
+                    target=self._run, name="grimoire-intake", daemon=True
+                )
+                self._thread.start()
+            self._pending.append((arrival, future))
+            self._ready.notify()
+        return await future
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._stop)
+
+    def _stop(self) -> None:
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()  # it stores what is pending first
+        self._engine.dispose()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending and not self._closing:
+                    self._ready.wait()
+                if not self._pending:
+                    return
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            outcomes = self._write([arrival for arrival, _ in batch])
+            by_loop: dict[asyncio.AbstractEventLoop, Settled] = {}
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                by_loop.setdefault(future.get_loop(), []).append((future, outcome))
+            for loop, settled in by_loop.items():
+                # One wake-up of the loop per batch, not one per delivery.
+                with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                    loop.call_soon_threadsafe(_settle, settled)
+
+    def _write(self, arrivals: list[Arrival]) -> Outcomes:
+        try:
+            return list(self._store(arrivals))
+        except Exception as exc:
+            if not _one_by_one(exc, len(arrivals)):
+                return [exc] * len(arrivals)
+        outcomes: Outcomes = []
+        for arrival in arrivals:
+            try:
+                outcomes.extend(self._store([arrival]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _store(self, arrivals: list[Arrival]) -> list[Intake]:
+        with self._engine.begin() as connection:
+            return record_deliveries(connection, arrivals, now=datetime.now(UTC))
+
+
+class _SessionBatches:
+    """Batches through the async sessions (PostgreSQL, or SQLite in memory), one at a time."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._thread = None if file_engine is None else _WriterThread(file_engine)
-        self._pending: list[tuple[Arrival, asyncio.Future[Intake]]] = []
+        self._pending: Pending = []
         self._arrived = asyncio.Event()
         self._writing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     async def record(self, arrival: Arrival) -> Intake:
-        """Store ``arrival`` durably and return what became of it."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="grimoire-intake")
         future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
@@ -59,7 +161,6 @@ class IntakeWriter:
         return await future
 
     async def close(self) -> None:
-        """Store what is pending, then stop (never in the middle of a batch)."""
         async with self._writing:
             if self._task is not None:
                 self._task.cancel()
@@ -67,8 +168,6 @@ class IntakeWriter:
                     await self._task
         while self._pending:
             await self._write_batch()
-        if self._thread is not None:
-            await self._thread.close()
 
     async def _run(self) -> None:
         while True:
@@ -81,62 +180,52 @@ class IntakeWriter:
         async with self._writing:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             if batch:
-                await self._write(batch)
+                outcomes = await self._write([arrival for arrival, _ in batch])
+                _settle(
+                    [
+                        (future, outcome)
+                        for (_, future), outcome in zip(batch, outcomes, strict=True)
+                    ]
+                )
 
-    async def _write(self, batch: list[tuple[Arrival, asyncio.Future[Intake]]]) -> None:
+    async def _write(self, arrivals: list[Arrival]) -> Outcomes:
         try:
-            outcomes = await self._store([arrival for arrival, _ in batch])
+            return list(await self._store(arrivals))
         except Exception as exc:
-            if is_database_outage(exc):
-                # Out of reach (or locked past busy_timeout) for one is out of reach for all:
-                # answer them now (503) rather than wait that long again for each in turn.
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                return
-            # One bad delivery must not fail the others: store each on its own.
-            log.exception("storing a batch of %d deliveries failed; storing one by one", len(batch))
-            await asyncio.gather(*(self._store_one(arrival, future) for arrival, future in batch))
-            return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if not future.done():
-                future.set_result(outcome)
+            if not _one_by_one(exc, len(arrivals)):
+                return [exc] * len(arrivals)
+        outcomes: Outcomes = []
+        for arrival in arrivals:
+            try:
+                outcomes.extend(await self._store([arrival]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
     async def _store(self, arrivals: list[Arrival]) -> list[Intake]:
-        now = datetime.now(UTC)
-        if self._thread is not None:
-            return await self._thread.store(arrivals, now)
         async with self._sessions.begin() as session:
             connection = await session.connection()
-            return await connection.run_sync(record_deliveries, arrivals, now=now)
+            return await connection.run_sync(record_deliveries, arrivals, now=datetime.now(UTC))
 
-    async def _store_one(self, arrival: Arrival, future: asyncio.Future[Intake]) -> None:
-        try:
-            [outcome] = await self._store([arrival])
-        except Exception as exc:
-            if not future.done():
-                future.set_exception(exc)
+
+def _one_by_one(exc: Exception, size: int) -> bool:
+    """Tell whether a failed batch is to be stored again one delivery at a time.
+
+    Out of reach (or locked past the wait) for one is out of reach for all: those are answered
+    at once (503) rather than waited for again one by one. Anything else may be one bad delivery,
+    which must not fail the others.
+    """
+    if is_database_outage(exc):
+        return False
+    log.exception("storing a batch of %d deliveries failed; storing one by one", size)
+    return True
+
+
+def _settle(settled: Settled) -> None:
+    for future, outcome in settled:
+        if future.done():  # the request was cancelled (its client left)
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
         else:
-            if not future.done():
-                future.set_result(outcome)
-
-
-class _WriterThread:
-    """A blocking engine and the one thread that uses it."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        # One thread: SQLite has one writer anyway, and its connections never change thread.
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="grimoire-intake")
-
-    async def store(self, arrivals: list[Arrival], now: datetime) -> list[Intake]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._store, arrivals, now)
-
-    def _store(self, arrivals: list[Arrival], now: datetime) -> list[Intake]:
-        with self._engine.begin() as connection:
-            return record_deliveries(connection, arrivals, now=now)
-
-    async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._engine.dispose)
-        self._executor.shutdown()
+            future.set_result(outcome)

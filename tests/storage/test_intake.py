@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, event, make_url, select
 from grimoire.core.events import Delivery as DeliveryInfo
 from grimoire.storage.db import create_engine, create_sessions, sqlite_file_engine
 from grimoire.storage.deliveries import Arrival
-from grimoire.storage.intake import IntakeWriter
+from grimoire.storage.intake import IntakeWriter, _WriterThread
 from grimoire.storage.tables import Delivery
 
 
@@ -75,13 +76,15 @@ def locked(sqlite_url: str, mode: str) -> Iterator[None]:
 def stores(writer: IntakeWriter) -> list[int]:
     """Record the size of each batch the writer stores from now on (also one that fails)."""
     sizes: list[int] = []
-    store = writer._store
+    thread = writer._batches
+    assert isinstance(thread, _WriterThread)
+    store = thread._store
 
-    async def counted(arrivals: list[Arrival]) -> Any:
+    def counted(arrivals: list[Arrival]) -> Any:
         sizes.append(len(arrivals))
-        return await store(arrivals)
+        return store(arrivals)
 
-    writer._store = counted  # type: ignore[method-assign]
+    thread._store = counted  # type: ignore[method-assign]
     return sizes
 
 
@@ -137,3 +140,26 @@ async def test_a_lock_held_by_another_process_is_waited_for_then_taken(
         assert not waiting.done()
     assert await waiting == "queued"
     assert await stored_ids(sqlite_url) == {"warm-up", "d1"}
+
+
+def count_stored(sqlite_url: str) -> int:
+    """Count the stored deliveries from this thread, without the event loop."""
+    with contextlib.closing(sqlite3.connect(make_url(sqlite_url).database or "")) as db:
+        (count,) = db.execute("SELECT count(*) FROM deliveries").fetchone()
+        return int(count)
+
+
+async def test_the_writer_takes_the_next_batch_while_the_event_loop_is_busy(
+    writer: IntakeWriter, sqlite_url: str
+) -> None:
+    """Batches are not started by the event loop: under load it answers requests meanwhile,
+    and a writer waiting for it to get round to the next batch sat idle for milliseconds."""
+    await writer.record(arrival("warm-up"))
+    waiting = [asyncio.ensure_future(writer.record(arrival(f"d{i}"))) for i in range(5)]
+    await asyncio.sleep(0)  # each request hands its delivery over
+    # Hold the loop, as a burst of HTTP work would: the deliveries are stored meanwhile.
+    deadline = time.monotonic() + 10
+    while count_stored(sqlite_url) < 6 and time.monotonic() < deadline:
+        time.sleep(0.005)  # noqa: ASYNC251 (blocking the loop is the point)
+    assert count_stored(sqlite_url) == 6
+    assert await asyncio.gather(*waiting) == ["queued"] * 5
