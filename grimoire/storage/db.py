@@ -104,12 +104,14 @@ def sqlite_file_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -
     """A blocking engine on the same SQLite file as ``url``, tuned alike; ``None`` if not a file.
 
     For work that runs a whole transaction in one thread call (intake's group commit): through
-    the async driver every statement is several round trips between threads.
+    the async driver every statement is several round trips between threads. Its commits never
+    checkpoint the WAL on their own (``wal_autocheckpoint=0``): its user calls ``checkpoint``
+    when that suits it, and every other connection still checkpoints as usual.
     """
     if sqlite_path(url) is None:
         return None
     engine = create_sync_engine(make_url(url).set(drivername="sqlite"))
-    _tune_sqlite(engine, poll_for_lock=busy_timeout)
+    _tune_sqlite(engine, poll_for_lock=busy_timeout, autocheckpoint=False)
     return engine
 
 
@@ -189,7 +191,9 @@ LOCK_POLL_SECONDS = 0.0005
 """How often intake's writer asks again for a write lock another process holds."""
 
 
-def _tune_sqlite(sync_engine: Engine, *, poll_for_lock: float | None = None) -> None:
+def _tune_sqlite(
+    sync_engine: Engine, *, poll_for_lock: float | None = None, autocheckpoint: bool = True
+) -> None:
     """WAL and the pragmas on every connection, and BEGIN IMMEDIATE for writers.
 
     ``poll_for_lock``: wait for the write lock up to that many seconds by asking every
@@ -198,6 +202,8 @@ def _tune_sqlite(sync_engine: Engine, *, poll_for_lock: float | None = None) -> 
     waits p99 79 ms, max 832 ms while the worker drained 500 pull requests;
     bench/intake_under_load.py). The waiting writer also wins the lock over one in
     ``busy_timeout``'s backoff, so intake goes before the worker.
+
+    ``autocheckpoint=False``: commits never run a checkpoint themselves (see ``checkpoint``).
     """
 
     @event.listens_for(sync_engine, "connect")
@@ -209,6 +215,8 @@ def _tune_sqlite(sync_engine: Engine, *, poll_for_lock: float | None = None) -> 
             cursor.execute(pragma)
         if poll_for_lock is not None:
             cursor.execute("PRAGMA busy_timeout=0")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -223,6 +231,19 @@ def _tune_sqlite(sync_engine: Engine, *, poll_for_lock: float | None = None) -> 
             _begin_polling(connection, poll_for_lock)
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy what the WAL holds back into the database file, as far as readers allow.
+
+    PASSIVE: it waits for no reader and blocks no writer; what it cannot copy now is copied by a
+    later checkpoint.
+    """
+    connection = engine.raw_connection()
+    try:
+        connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+    finally:
+        connection.close()
 
 
 def _begin_polling(connection: Any, timeout: float) -> None:

@@ -167,9 +167,7 @@ def _insert_sqlite(connection: Connection, rows: list[dict[str, object]]) -> set
     nothing can store one of these ids between the two statements.
     """
     ids = tuple(row["id"] for row in rows)
-    select_known = (
-        f"SELECT id FROM {_DELIVERIES.name} WHERE id IN ({', '.join('?' * len(ids))})"  # noqa: S608
-    )
+    select_known = f"SELECT id FROM {_DELIVERIES.name} WHERE id IN ({', '.join('?' * len(ids))})"  # noqa: S608
     known = {row[0] for row in connection.exec_driver_sql(select_known, ids)}
     new = [row for row in rows if row["id"] not in known]
     if new:

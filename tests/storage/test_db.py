@@ -33,9 +33,11 @@ def test_file_engine_opens_the_same_file_tuned_alike(tmp_path: Path) -> None:
         with engine.connect() as connection:
             mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
             synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+            autocheckpoint = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
             connection.execute(text("CREATE TABLE t (x INTEGER)"))
             connection.commit()
         assert (mode, synchronous) == ("wal", 2)  # 2 = FULL
+        assert autocheckpoint == 0  # intake's writer checkpoints from another thread
         assert path.exists()
     finally:
         engine.dispose()

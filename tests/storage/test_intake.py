@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, make_url, select
 
 from grimoire.core.events import Delivery as DeliveryInfo
+from grimoire.storage import db, intake
 from grimoire.storage.db import create_engine, create_sessions, sqlite_file_engine
 from grimoire.storage.deliveries import Arrival
 from grimoire.storage.intake import IntakeWriter, _WriterThread
@@ -144,8 +146,8 @@ async def test_a_lock_held_by_another_process_is_waited_for_then_taken(
 
 def count_stored(sqlite_url: str) -> int:
     """Count the stored deliveries from this thread, without the event loop."""
-    with contextlib.closing(sqlite3.connect(make_url(sqlite_url).database or "")) as db:
-        (count,) = db.execute("SELECT count(*) FROM deliveries").fetchone()
+    with contextlib.closing(sqlite3.connect(make_url(sqlite_url).database or "")) as sqlite:
+        (count,) = sqlite.execute("SELECT count(*) FROM deliveries").fetchone()
         return int(count)
 
 
@@ -163,3 +165,38 @@ async def test_the_writer_takes_the_next_batch_while_the_event_loop_is_busy(
         time.sleep(0.005)  # noqa: ASYNC251 (blocking the loop is the point)
     assert count_stored(sqlite_url) == 6
     assert await asyncio.gather(*waiting) == ["queued"] * 5
+
+
+def in_database_file(sqlite_url: str) -> int:
+    """Count the deliveries in the database file itself, without what the WAL holds."""
+    path = make_url(sqlite_url).database or ""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as sqlite:
+        (count,) = sqlite.execute("SELECT count(*) FROM deliveries").fetchone()
+        return int(count)
+
+
+async def test_the_wal_is_checkpointed_beside_the_writer_not_in_its_commits(
+    writer: IntakeWriter, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit that checkpoints makes its batch wait for the copy; the checkpoint thread
+    copies the WAL into the database file once enough has been stored."""
+    checkpoints: list[str] = []
+    real = db.checkpoint
+
+    def counted(engine: Engine) -> None:
+        checkpoints.append(threading.current_thread().name)
+        real(engine)
+
+    monkeypatch.setattr(intake, "checkpoint", counted)
+    monkeypatch.setattr(intake, "CHECKPOINT_AFTER", 1000 * len(b"{}"))
+    for i in range(999):  # just under the threshold
+        await writer.record(arrival(f"d{i}"))
+    await asyncio.sleep(0.2)
+    assert checkpoints == []
+    assert in_database_file(sqlite_url) == 0  # all of it still in the WAL
+    await writer.record(arrival("d999"))
+    deadline = time.monotonic() + 10
+    while in_database_file(sqlite_url) < 1000 and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    assert in_database_file(sqlite_url) == 1000
+    assert checkpoints == ["grimoire-checkpoint"]
