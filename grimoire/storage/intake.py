@@ -87,7 +87,7 @@ class _WriterThread:
         self._pending: Pending = []
         self._ready = threading.Condition()
         self._closing = False
-        self._thread: threading.Thread | None = None
+        self._threads: tuple[threading.Thread, ...] = ()
         self._unchecked = 0  # bytes of bodies stored since the last checkpoint
         self._checkpoint_due = threading.Event()
 
@@ -96,16 +96,17 @@ class _WriterThread:
         with self._ready:
             if self._closing:
                 raise RuntimeError("intake is closed")
-            if self._thread is None:
-                # One thread: SQLite has one writer anyway, and its connections never change
-                # thread. A daemon, so that a process that never closes intake still exits.
-                self._thread = threading.Thread(
-                    target=self._run, name="grimoire-intake", daemon=True
+            if not self._threads:
+                # One writer: SQLite has one anyway, and its connections never change thread.
+                # Daemons, so that a process that never closes intake still exits.
+                self._threads = (
+                    threading.Thread(target=self._run, name="grimoire-intake", daemon=True),
+                    threading.Thread(
+                        target=self._checkpoints, name="grimoire-checkpoint", daemon=True
+                    ),
                 )
-                self._thread.start()
-                threading.Thread(
-                    target=self._checkpoints, name="grimoire-checkpoint", daemon=True
-                ).start()
+                for thread in self._threads:
+                    thread.start()
             self._pending.append((arrival, future))
             self._ready.notify()
         return await future
@@ -117,10 +118,9 @@ class _WriterThread:
         with self._ready:
             self._closing = True
             self._ready.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join()  # it stores what is pending first
-        self._checkpoint_due.set()  # and the checkpoint thread sees _closing, and ends
+        self._checkpoint_due.set()  # the checkpoint thread sees _closing, and ends
+        for thread in self._threads:
+            thread.join()  # the writer stores what is pending first
         self._engine.dispose()
 
     def _run(self) -> None:
