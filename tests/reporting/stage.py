@@ -117,9 +117,10 @@ class Stage:
         return body
 
     async def settled(self, delivery_id: str) -> dict[str, Any]:
-        """Wait until the delivery is done or failed for good; return it."""
+        """Wait until the delivery is done, skipped or failed for good; return it."""
         settled: dict[str, Any] = await until(
-            lambda: self.delivery(delivery_id), lambda d: d["status"] in {"done", "failed"}
+            lambda: self.delivery(delivery_id),
+            lambda d: d["status"] in {"done", "skipped", "failed"},
         )
         return settled
 
