@@ -77,9 +77,12 @@ class _WriterThread:
     Its commits do not checkpoint the WAL (``db.sqlite_file_engine``): SQLite runs a checkpoint
     inside the commit that crosses its threshold, and that batch's requests waited for the copy
     of ~4 MB and two fsyncs (batch commit p99 15-26 ms against a p50 of 1-2 ms, measured with
-    bench/webhook_intake.sh; 7-9 ms without). A second thread checkpoints instead, beside the
-    writer (a PASSIVE checkpoint blocks no writer); other connections (the worker's) still
-    checkpoint as they commit.
+    bench/webhook_intake.sh; 7-9 ms without). A second thread copies the bulk instead, beside
+    the writer (a PASSIVE checkpoint blocks no writer). That copy never catches up with a writer
+    that does not pause, and SQLite starts the WAL over only after a checkpoint that copied all
+    of it: a 10 s burst left a 520 MB WAL. So when the second thread is done, the writer copies
+    the rest itself between two batches (what was committed meanwhile), and the next write
+    starts the WAL over. Other connections (the worker's) still checkpoint as they commit.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -89,7 +92,8 @@ class _WriterThread:
         self._closing = False
         self._threads: tuple[threading.Thread, ...] = ()
         self._unchecked = 0  # bytes of bodies stored since the last checkpoint
-        self._checkpoint_due = threading.Event()
+        self._checkpoint_due = threading.Event()  # the checkpoint thread's cue
+        self._bulk_copied = threading.Event()  # its answer: the writer copies the rest
 
     async def record(self, arrival: Arrival) -> Intake:
         future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
@@ -133,7 +137,6 @@ class _WriterThread:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             arrivals = [arrival for arrival, _ in batch]
             outcomes = self._write(arrivals)
-            self._unchecked += sum(len(arrival.payload) for arrival in arrivals)
             by_loop: dict[asyncio.AbstractEventLoop, Settled] = {}
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 by_loop.setdefault(future.get_loop(), []).append((future, outcome))
@@ -141,9 +144,14 @@ class _WriterThread:
                 # One wake-up of the loop per batch, not one per delivery.
                 with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                     loop.call_soon_threadsafe(_settle, settled)
-            self._checkpoint_if_due()
+            self._checkpoint_if_due(sum(len(arrival.payload) for arrival in arrivals))
 
-    def _checkpoint_if_due(self) -> None:
+    def _checkpoint_if_due(self, stored: int) -> None:
+        """Between two batches: copy the rest of the WAL, or cue the checkpoint thread."""
+        if self._bulk_copied.is_set():
+            self._bulk_copied.clear()
+            self._checkpoint()
+        self._unchecked += stored
         if self._unchecked >= CHECKPOINT_AFTER:
             self._unchecked = 0
             self._checkpoint_due.set()
@@ -154,10 +162,14 @@ class _WriterThread:
             self._checkpoint_due.clear()
             if self._closing:
                 return
-            try:
-                checkpoint(self._engine)
-            except Exception as exc:  # the next one copies what this one could not
-                log.warning("checkpointing the WAL failed: %s", exc)
+            self._checkpoint()
+            self._bulk_copied.set()
+
+    def _checkpoint(self) -> None:
+        try:
+            checkpoint(self._engine)
+        except Exception as exc:  # the next one copies what this one could not
+            log.warning("checkpointing the WAL failed: %s", exc)
 
     def _write(self, arrivals: list[Arrival]) -> Outcomes:
         try:
