@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from grimoire import worker
 from grimoire.config import Settings
@@ -196,6 +196,46 @@ async def test_two_jobs_for_one_pull_request_are_never_claimed_at_once(res: Reso
         await deliveries.finish_job(session, "pr1-a", now=moment)
     third = await claim_at(res, moment)
     assert third is not None and third.id == "pr1-b"
+
+
+async def _steps_to_find_the_next_job(res: Resources, backlog: int) -> int:
+    """Queue ``backlog`` deliveries for one pull request; count SQLite's VM steps in next_due."""
+    start = now() - timedelta(minutes=1)
+    info = DeliveryInfo(event="pull_request", action="synchronize", repository=REPO, pr_number=7)
+    async with res.sessions.begin() as session:
+        await session.execute(delete(Delivery))
+        for n in range(backlog):
+            await record_delivery(session, f"b{n}", info, payload=b"{}", status="queued", now=start)
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    async with res.readers() as session:
+        connection = await (await session.connection()).get_raw_connection()
+        driver = connection.driver_connection  # aiosqlite's connection
+        await driver.set_progress_handler(count, 100)
+        try:
+            assert await deliveries.next_due(session, now=now()) is not None
+        finally:
+            await driver.set_progress_handler(None, 100)
+    return steps
+
+
+async def test_finding_the_next_job_grows_with_the_backlog_not_its_square(
+    res: Resources, database_url: str
+) -> None:
+    """A burst for one pull request, none of it processing yet: each due job was checked for a
+    processing sibling by walking the whole pull request, and finding the next of 25,000 took
+    SQLite 138 s (bench/intake_under_load.py's worker sat in it after the burst)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("counts SQLite's virtual machine steps")
+    small = await _steps_to_find_the_next_job(res, 300)
+    large = await _steps_to_find_the_next_job(res, 1200)
+    # Linear (with a sort) gives ~4-5x for 4x the backlog; the quadratic walk gave ~16x.
+    assert large < 8 * small, (small, large)
 
 
 async def test_a_pull_requests_next_job_waits_only_while_the_lease_holds(res: Resources) -> None:

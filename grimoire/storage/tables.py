@@ -116,6 +116,8 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # "Is a job of this pull request processing?", asked for every due job (deliveries._due).
+        Index("ix_deliveries_in_flight", "status", "repository", "pr_number"),
         Index("ix_deliveries_pull", "repository", "pr_number"),
         Index("ix_deliveries_received_at", "received_at"),
     )
