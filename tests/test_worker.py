@@ -216,6 +216,7 @@ async def _steps_to_find_the_next_job(res: Resources, backlog: int) -> int:
     async with res.readers() as session:
         connection = await (await session.connection()).get_raw_connection()
         driver = connection.driver_connection  # aiosqlite's connection
+        assert driver is not None
         await driver.set_progress_handler(count, 100)
         try:
             assert await deliveries.next_due(session, now=now()) is not None
