@@ -155,30 +155,35 @@ _PAYLOADS = cast(Table, DeliveryPayload.__table__)
 
 
 def _insert_sqlite(connection: Connection, rows: list[dict[str, object]]) -> set[str]:
-    """Look the batch's ids up, then insert the new ones in one multi-row INSERT; return them.
+    """Insert the batch in one multi-row INSERT that skips known ids; return the ids it stored.
 
     The intake writer's hot path, written for the fewest trips into SQLite. Through SQLAlchemy's
     statement compilation and per-value type processing a batch of 8 took ~1 ms of Python, as
     long as its fsync; the values go through the same type processors here, once each. Each
     trip (a statement, or a row of RETURNING) releases the GIL and must take it back from the
-    event loop, which answers webhooks meanwhile: one SELECT that usually finds nothing and one
-    INSERT are two trips, where INSERT … RETURNING took one per row. A SQLite transaction that
-    writes holds the database's one write lock from its BEGIN IMMEDIATE (``storage.db``), so
-    nothing can store one of these ids between the two statements.
+    event loop, which answers webhooks meanwhile, so the usual batch, all new, is one statement.
+    When it stored fewer rows than it was given, the ones it stored are the last rowids it gave
+    out: a SQLite transaction that writes holds the database's one write lock from its BEGIN
+    IMMEDIATE (``storage.db``), so nothing else inserts in between.
     """
-    ids = tuple(row["id"] for row in rows)
-    select_known = f"SELECT id FROM {_DELIVERIES.name} WHERE id IN ({', '.join('?' * len(ids))})"  # noqa: S608
-    known = {row[0] for row in connection.exec_driver_sql(select_known, ids)}
-    new = [row for row in rows if row["id"] not in known]
-    if new:
-        columns, processors = _sqlite_binds(connection.dialect)
-        values = tuple(
-            value if process is None else process(value)
-            for row in new
-            for value, process in zip((row[c] for c in columns), processors, strict=True)
-        )
-        connection.exec_driver_sql(_sqlite_rows_sql(_DELIVERIES.name, columns, len(new)), values)
-    return {str(row["id"]) for row in new}
+    columns, processors = _sqlite_binds(connection.dialect)
+    values = tuple(
+        value if process is None else process(value)
+        for row in rows
+        for value, process in zip((row[c] for c in columns), processors, strict=True)
+    )
+    insert = _sqlite_rows_sql(_DELIVERIES.name, columns, len(rows)) + " ON CONFLICT (id) DO NOTHING"
+    result = connection.exec_driver_sql(insert, values)
+    if result.rowcount == len(rows):
+        return {str(row["id"]) for row in rows}
+    if result.rowcount == 0:
+        return set()
+    last = result.lastrowid
+    stored = connection.exec_driver_sql(
+        f"SELECT id FROM {_DELIVERIES.name} WHERE rowid > ?",  # noqa: S608
+        (last - result.rowcount,),
+    )
+    return {row[0] for row in stored}
 
 
 @functools.cache

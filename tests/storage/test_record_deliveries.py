@@ -60,3 +60,44 @@ async def test_every_column_is_read_back_as_given(database_url: str) -> None:
     assert rows["bare"].processed_at == NOW and rows["bare"].pr_number is None
     assert (rows["bad"].status, rows["bad"].last_error) == ("failed", "unusable")
     assert bodies == {"full": b'{"x": 1}', "bare": b"{}", "bad": b"not json"}
+
+
+async def test_a_batch_of_known_and_new_ids_stores_the_new_ones_with_their_own_bodies(
+    database_url: str,
+) -> None:
+    """Known ids interleaved with new ones: the new are stored with their bodies, the known keep
+    theirs (a failed one is queued again), whatever their place in the batch."""
+    info = DeliveryInfo(event="pull_request", action="opened", repository="octo/app", pr_number=1)
+    earlier = [
+        Arrival("k1", info, b"k1 first", "queued"),
+        Arrival("k2", info, b"k2 first", "failed", "unusable"),
+        Arrival("k3", info, b"k3 first", "ignored"),
+    ]
+    batch = [
+        Arrival("k1", info, b"k1 again", "queued"),
+        Arrival("n1", info, b"n1", "queued"),
+        Arrival("k2", info, b"k2 again", "queued"),
+        Arrival("n2", info, b"n2", "ignored"),
+        Arrival("k3", info, b"k3 again", "queued"),
+        Arrival("n3", info, b"n3", "queued"),
+    ]
+    engine = create_engine(database_url)
+    try:
+        for arrivals in (earlier, batch):
+            async with create_sessions(engine).begin() as session:
+                connection = await session.connection()
+                outcomes = await connection.run_sync(record_deliveries, arrivals, now=NOW)
+        async with create_sessions(engine).begin() as session:
+            rows = {row.id: row.status for row in await session.scalars(select(Delivery))}
+            bodies = {id_: await load_payload(session, id_) for id_ in rows}
+    finally:
+        await engine.dispose()
+    assert outcomes == ["duplicate", "queued", "requeued", "ignored", "duplicate", "queued"]
+    assert rows == {
+        "k1": "queued", "k2": "queued", "k3": "ignored",
+        "n1": "queued", "n2": "ignored", "n3": "queued",
+    }  # fmt: skip
+    assert bodies == {
+        "k1": b"k1 first", "k2": b"k2 first", "k3": b"k3 first",
+        "n1": b"n1", "n2": b"n2", "n3": b"n3",
+    }  # fmt: skip
