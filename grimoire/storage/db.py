@@ -233,15 +233,30 @@ def _tune_sqlite(
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def checkpoint(engine: Engine) -> None:
-    """Copy what the WAL holds back into the database file, as far as readers allow.
+def checkpoint(engine: Engine, *, restart_within: float | None = None) -> int:
+    """Copy what the WAL holds back into the database file, as far as readers allow; return
+    the WAL's size in bytes as it found it.
 
     PASSIVE: it waits for no reader and blocks no writer; what it cannot copy now is copied by a
-    later checkpoint.
+    later checkpoint. ``restart_within``: RESTART instead, waiting up to that many seconds for
+    the writer and for readers still inside the WAL to finish, so that the next write starts
+    the WAL over (a reader inside it when a write begins keeps it growing).
     """
     connection = engine.raw_connection()
     try:
-        connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        sqlite = connection.driver_connection
+        assert sqlite is not None
+        if restart_within is None:
+            _, frames, _ = sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        else:
+            (waited,) = sqlite.execute("PRAGMA busy_timeout").fetchone()
+            sqlite.execute(f"PRAGMA busy_timeout={int(restart_within * 1000)}")
+            try:
+                _, frames, _ = sqlite.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            finally:
+                sqlite.execute(f"PRAGMA busy_timeout={int(waited)}")
+        (page_size,) = sqlite.execute("PRAGMA page_size").fetchone()
+        return max(int(frames), 0) * int(page_size)
     finally:
         connection.close()
 

@@ -38,6 +38,10 @@ CHECKPOINT_AFTER = 4 * 1024 * 1024
 """Bytes of bodies stored after which the WAL is checkpointed (SQLite's own threshold is 1,000
 pages, ~4 MB)."""
 
+RESTART_WITHIN = 0.05
+"""Seconds the writer waits for readers to leave the WAL once it has grown past four
+checkpoints' worth (the worker's longest read, its scan of the queue, takes ~20 ms)."""
+
 
 class IntakeWriter:
     """Stores deliveries in batches; ``record()`` returns once its delivery is committed.
@@ -82,7 +86,10 @@ class _WriterThread:
     that does not pause, and SQLite starts the WAL over only after a checkpoint that copied all
     of it: a 10 s burst left a 520 MB WAL. So when the second thread is done, the writer copies
     the rest itself between two batches (what was committed meanwhile), and the next write
-    starts the WAL over. Other connections (the worker's) still checkpoint as they commit.
+    starts the WAL over, unless a reader is inside it then: with the worker reading all the
+    time, a 30 s burst still grew it to 161 MB. So once it holds more than four checkpoints'
+    worth, the writer's copy waits up to ``RESTART_WITHIN`` for readers to leave and makes the
+    next write start it over. Other connections (the worker's) still checkpoint as they commit.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -94,6 +101,7 @@ class _WriterThread:
         self._unchecked = 0  # bytes of bodies stored since the last checkpoint
         self._checkpoint_due = threading.Event()  # the checkpoint thread's cue
         self._bulk_copied = threading.Event()  # its answer: the writer copies the rest
+        self._wal_bytes = 0  # the WAL's size as the checkpoint thread last found it
 
     async def record(self, arrival: Arrival) -> Intake:
         future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
@@ -150,7 +158,8 @@ class _WriterThread:
         """Between two batches: copy the rest of the WAL, or cue the checkpoint thread."""
         if self._bulk_copied.is_set():
             self._bulk_copied.clear()
-            self._checkpoint()
+            overgrown = self._wal_bytes > 4 * CHECKPOINT_AFTER
+            self._checkpoint(restart_within=RESTART_WITHIN if overgrown else None)
         self._unchecked += stored
         if self._unchecked >= CHECKPOINT_AFTER:
             self._unchecked = 0
@@ -162,14 +171,15 @@ class _WriterThread:
             self._checkpoint_due.clear()
             if self._closing:
                 return
-            self._checkpoint()
+            self._wal_bytes = self._checkpoint()
             self._bulk_copied.set()
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, *, restart_within: float | None = None) -> int:
         try:
-            checkpoint(self._engine)
+            return checkpoint(self._engine, restart_within=restart_within)
         except Exception as exc:  # the next one copies what this one could not
             log.warning("checkpointing the WAL failed: %s", exc)
+            return 0
 
     def _write(self, arrivals: list[Arrival]) -> Outcomes:
         try:
