@@ -673,6 +673,14 @@ def run_case(files: dict[str, str], command: str, where: Path) -> str:
     return f"$ {command}\n{output}"
 
 
+def anonymise(output: str) -> str:
+    """Put where a CI runner keeps them the paths that name this machine: its virtual
+    environment, the interpreter it was made from, the home directory (npm's logs)."""
+    venv = str(Path(VENV_PY).parent.parent)
+    output = output.replace(venv, "/venv").replace(sys.base_prefix, "/usr/local")
+    return output.replace(str(Path.home()), "/home/runner")
+
+
 def main() -> None:
     """Run every case and write cases.json."""
     cases = []
@@ -682,10 +690,8 @@ def main() -> None:
             print(f"skip {name}: {tool} is not installed")
             continue
         output = run_case(files, command, ROOT / name)
-        # The recording must not name this machine's virtual environment.
-        venv = str(Path(VENV_PY).parent.parent)
         command, output = command.replace(VENV_PY, "python"), output.replace(VENV_PY, "python")
-        output = output.replace(venv, "/venv")
+        output = anonymise(output)
         cases.append({"name": name, "expected": expected, "command": command, "output": output})
         print(f"{name}: {len(output)} chars")
     OUT.write_text(json.dumps(cases, indent=1, ensure_ascii=False) + "\n")
