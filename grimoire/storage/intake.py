@@ -155,7 +155,8 @@ class _WriterThread:
             self._checkpoint_if_due(sum(len(arrival.payload) for arrival in arrivals))
 
     def _checkpoint_if_due(self, stored: int) -> None:
-        """Between two batches: copy the rest of the WAL, or cue the checkpoint thread."""
+        """Between two batches: copy what the checkpoint thread left of the WAL, if it is done;
+        cue it again once enough has been stored."""
         if self._bulk_copied.is_set():
             self._bulk_copied.clear()
             overgrown = self._wal_bytes > 4 * CHECKPOINT_AFTER

@@ -210,37 +210,46 @@ def wal_bytes(sqlite_url: str) -> int:
     return os.path.getsize(f"{path}-wal")
 
 
+BODY = b'{"pad": "' + b"x" * 4000 + b'"}'
+
+
+@pytest.fixture
+def small_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint every 32 bodies and batches of 16: many of each in a few thousand."""
+    monkeypatch.setattr(intake, "CHECKPOINT_AFTER", 32 * len(BODY))
+    monkeypatch.setattr(intake, "MAX_BATCH", 16)
+
+
+async def store_at_once(writer: IntakeWriter, count: int) -> int:
+    """Hand ``count`` deliveries to the writer at once, so that it stores batch after batch
+    and never waits for the loop; return the bytes of bodies stored."""
+    info = DeliveryInfo(event="pull_request", action="opened", repository="o/r", pr_number=1)
+    await writer.record(arrival("warm-up"))
+    outcomes = await asyncio.gather(
+        *(writer.record(Arrival(f"d{i}", info, BODY, "queued")) for i in range(count))
+    )
+    assert outcomes == ["queued"] * count
+    return count * len(BODY)
+
+
+@pytest.mark.usefixtures("small_checkpoints")
 async def test_under_constant_intake_the_wal_is_reused_not_grown(
-    writer: IntakeWriter, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    writer: IntakeWriter, sqlite_url: str
 ) -> None:
     """SQLite starts the WAL over only after a checkpoint has copied all of it, and one that
     runs beside a writer that never pauses never has: a 10 s burst left a 520 MB WAL behind
     (bench/webhook_intake.sh). The writer copies what is left between two of its batches."""
-    body = b'{"pad": "' + b"x" * 4000 + b'"}'
-    monkeypatch.setattr(intake, "CHECKPOINT_AFTER", 32 * len(body))
-    monkeypatch.setattr(intake, "MAX_BATCH", 16)
-    info = DeliveryInfo(event="pull_request", action="opened", repository="o/r", pr_number=1)
-    await writer.record(arrival("warm-up"))
-    # All pending at once: the writer stores batch after batch and never waits for the loop.
-    outcomes = await asyncio.gather(
-        *(writer.record(Arrival(f"d{i}", info, body, "queued")) for i in range(2000))
-    )
-    assert outcomes == ["queued"] * 2000
-    stored = 2000 * len(body)
+    stored = await store_at_once(writer, 2000)
     assert wal_bytes(sqlite_url) < stored / 4, (wal_bytes(sqlite_url), stored)
 
 
+@pytest.mark.usefixtures("small_checkpoints")
 async def test_readers_beside_constant_intake_do_not_let_the_wal_grow(
-    writer: IntakeWriter, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    writer: IntakeWriter, sqlite_url: str
 ) -> None:
     """A reader inside the WAL when a write begins keeps SQLite from starting it over; with the
     worker reading all the time, a 30 s burst grew the WAL to 161 MB. Past a bound the writer
     waits (briefly) for readers to leave and makes the next write start the WAL over."""
-    body = b'{"pad": "' + b"x" * 4000 + b'"}'
-    monkeypatch.setattr(intake, "CHECKPOINT_AFTER", 32 * len(body))
-    monkeypatch.setattr(intake, "MAX_BATCH", 16)
-    info = DeliveryInfo(event="pull_request", action="opened", repository="o/r", pr_number=1)
-    await writer.record(arrival("warm-up"))
     reading = threading.Event()
     reading.set()
 
@@ -257,13 +266,9 @@ async def test_readers_beside_constant_intake_do_not_let_the_wal_grow(
     for reader in readers:
         reader.start()
     try:
-        outcomes = await asyncio.gather(
-            *(writer.record(Arrival(f"d{i}", info, body, "queued")) for i in range(3000))
-        )
+        stored = await store_at_once(writer, 3000)
     finally:
         reading.clear()
         for reader in readers:
             reader.join()
-    assert outcomes == ["queued"] * 3000
-    stored = 3000 * len(body)
     assert wal_bytes(sqlite_url) < stored / 4, (wal_bytes(sqlite_url), stored)
